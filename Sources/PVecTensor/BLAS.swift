@@ -1,0 +1,77 @@
+import CBLAS
+
+/// Thin, typed wrappers over the OpenBLAS routines pvec uses.
+///
+/// All matrices are row-major Float32. Leading dimensions default to the packed width.
+public enum BLAS {
+    /// C[m, n] = alpha * op(A) op(B) + beta * C, where op(A) is [m, k] and op(B) is [k, n].
+    ///
+    /// - Parameters:
+    ///   - transA: use Aᵀ (A is stored [k, m]).
+    ///   - transB: use Bᵀ (B is stored [n, k]).
+    @inlinable
+    public static func sgemm(
+        transA: Bool = false, transB: Bool = false,
+        m: Int, n: Int, k: Int,
+        alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int? = nil,
+        b: UnsafePointer<Float>, ldb: Int? = nil,
+        beta: Float = 0,
+        c: UnsafeMutablePointer<Float>, ldc: Int? = nil
+    ) {
+        let lda = lda ?? (transA ? m : k)
+        let ldb = ldb ?? (transB ? k : n)
+        let ldc = ldc ?? n
+        cblas_sgemm(CblasRowMajor,
+                    transA ? CblasTrans : CblasNoTrans,
+                    transB ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), blasint(k),
+                    alpha, a, blasint(lda), b, blasint(ldb),
+                    beta, c, blasint(ldc))
+    }
+
+    /// y[m] = alpha * op(A) x + beta * y, A stored [m, n] row-major.
+    @inlinable
+    public static func sgemv(
+        trans: Bool = false, m: Int, n: Int, alpha: Float = 1,
+        a: UnsafePointer<Float>, lda: Int? = nil,
+        x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>
+    ) {
+        cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans,
+                    blasint(m), blasint(n), alpha, a, blasint(lda ?? n), x, 1, beta, y, 1)
+    }
+
+    /// y += alpha * x over n elements.
+    @inlinable
+    public static func saxpy(n: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
+        cblas_saxpy(blasint(n), alpha, x, 1, y, 1)
+    }
+
+    /// x *= alpha over n elements.
+    @inlinable
+    public static func sscal(n: Int, alpha: Float, x: UnsafeMutablePointer<Float>) {
+        cblas_sscal(blasint(n), alpha, x, 1)
+    }
+
+    /// Σ x_i y_i over n elements.
+    @inlinable
+    public static func sdot(n: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>) -> Float {
+        cblas_sdot(blasint(n), x, 1, y, 1)
+    }
+
+    /// sqrt(Σ x_i²) over n elements.
+    @inlinable
+    public static func snrm2(n: Int, x: UnsafePointer<Float>) -> Float {
+        cblas_snrm2(blasint(n), x, 1)
+    }
+
+    /// The OpenBLAS build and the kernel it selected (e.g. "Haswell"), for benchmark notes.
+    public static var configuration: String {
+        let cfg = openblas_get_config().map { String(cString: $0) } ?? "unknown"
+        let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
+        return "\(cfg); core \(core); threads \(openblas_get_num_threads())"
+    }
+
+    /// Sets the OpenBLAS thread count (benchmarks and the trainer choose; tests leave the default).
+    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+}

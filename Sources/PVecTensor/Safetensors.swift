@@ -1,0 +1,246 @@
+import Foundation
+
+/// One tensor's entry in a safetensors header.
+public struct SafetensorsEntry: Sendable, Equatable {
+    public var name: String
+    public var dtype: DType
+    public var shape: Shape
+    /// Byte range within the data section (after the header).
+    public var offsets: Range<Int>
+}
+
+/// A parsed, validated safetensors file (https://github.com/huggingface/safetensors format).
+///
+/// Layout: 8 bytes little-endian u64 N, N bytes of UTF-8 JSON header, then the data section.
+/// The header maps names to `{dtype, shape, data_offsets: [begin, end]}` plus an optional
+/// `__metadata__` string map. Validation follows the spec: offsets within the data section,
+/// sizes matching dtype × shape, and the entries covering the data section contiguously with
+/// no overlap and no hole.
+///
+/// ```swift
+/// let file = try SafetensorsFile(bytes: Array(try Data(contentsOf: url)))
+/// let p = try file.tensor("prompt_embeddings")
+/// ```
+public struct SafetensorsFile: Sendable {
+    /// The largest header pvec parses (the reference implementation uses 100 MB).
+    public static let maxHeaderSize: UInt64 = 100_000_000
+
+    /// Entries in data-offset order.
+    public let entries: [SafetensorsEntry]
+    public let metadata: [String: String]?
+    private let bytes: [UInt8]
+    private let dataStart: Int
+
+    /// Parses and validates; throws `TensorError` describing the first problem found.
+    public init(bytes: [UInt8]) throws {
+        guard bytes.count >= 8 else {
+            throw TensorError.truncated("\(bytes.count) bytes, a safetensors file starts with an 8-byte header length")
+        }
+        var n: UInt64 = 0
+        for i in 0..<8 { n |= UInt64(bytes[i]) << (8 * UInt64(i)) }
+        guard n <= Self.maxHeaderSize else {
+            throw TensorError.headerTooLarge(size: n, limit: Self.maxHeaderSize)
+        }
+        guard UInt64(bytes.count - 8) >= n else {
+            throw TensorError.truncated("header announces \(n) bytes but only \(bytes.count - 8) follow")
+        }
+        let headerEnd = 8 + Int(n)
+        let headerBytes = bytes[8..<headerEnd]
+        guard headerBytes.first == UInt8(ascii: "{") else {
+            throw TensorError.malformedHeader("the JSON header must start with '{'")
+        }
+        let json: Any
+        do {
+            json = try JSONSerialization.jsonObject(with: Data(headerBytes), options: [])
+        } catch {
+            throw TensorError.malformedHeader("header is not valid JSON")
+        }
+        guard let object = json as? [String: Any] else {
+            throw TensorError.malformedHeader("header must be a JSON object")
+        }
+        var meta: [String: String]?
+        var entries: [SafetensorsEntry] = []
+        for (name, value) in object {
+            if name == "__metadata__" {
+                guard let m = value as? [String: Any] else {
+                    throw TensorError.malformedHeader("__metadata__ must be an object of strings")
+                }
+                var out: [String: String] = [:]
+                for (k, v) in m {
+                    guard let s = v as? String else {
+                        throw TensorError.malformedHeader("__metadata__ value for '\(k)' is not a string")
+                    }
+                    out[k] = s
+                }
+                meta = out
+                continue
+            }
+            entries.append(try Self.parseEntry(name: name, value))
+        }
+        let dataSize = bytes.count - headerEnd
+        entries.sort { ($0.offsets.lowerBound, $0.offsets.upperBound, $0.name) < ($1.offsets.lowerBound, $1.offsets.upperBound, $1.name) }
+        var cursor = 0
+        for e in entries {
+            guard e.offsets.upperBound <= dataSize else {
+                if e.offsets.upperBound > dataSize && cursor <= dataSize {
+                    throw TensorError.badOffsets("'\(e.name)' ends at byte \(e.offsets.upperBound) but the data section has \(dataSize) bytes (file truncated?)")
+                }
+                throw TensorError.badOffsets("'\(e.name)' lies outside the data section")
+            }
+            if e.offsets.lowerBound < cursor {
+                throw TensorError.overlappingOrGap("'\(e.name)' starts at \(e.offsets.lowerBound), overlapping the previous tensor which ends at \(cursor)")
+            }
+            if e.offsets.lowerBound > cursor {
+                throw TensorError.overlappingOrGap("hole of \(e.offsets.lowerBound - cursor) bytes before '\(e.name)'")
+            }
+            cursor = e.offsets.upperBound
+        }
+        if cursor != dataSize {
+            throw TensorError.overlappingOrGap("\(dataSize - cursor) bytes after the last tensor are not indexed by the header")
+        }
+        self.entries = entries
+        self.metadata = meta
+        self.bytes = bytes
+        self.dataStart = headerEnd
+    }
+
+    private static func parseEntry(name: String, _ value: Any) throws -> SafetensorsEntry {
+        guard let dict = value as? [String: Any] else {
+            throw TensorError.malformedHeader("entry '\(name)' is not an object")
+        }
+        guard let dtypeString = dict["dtype"] as? String else {
+            throw TensorError.malformedHeader("entry '\(name)' has no dtype")
+        }
+        guard let dtype = DType(rawValue: dtypeString) else {
+            throw TensorError.unknownDType(dtypeString)
+        }
+        guard let shapeAny = dict["shape"] as? [Any] else {
+            throw TensorError.malformedHeader("entry '\(name)' has no shape array")
+        }
+        var dims: [Int] = []
+        for d in shapeAny {
+            guard let n = d as? NSNumber, Double(n.int64Value) == n.doubleValue, n.int64Value >= 0,
+                  n.int64Value <= Int64(Int32.max) else {
+                throw TensorError.malformedHeader("entry '\(name)' has a bad dimension \(d)")
+            }
+            dims.append(n.intValue)
+        }
+        guard let offs = dict["data_offsets"] as? [Any], offs.count == 2,
+              let b = offs[0] as? NSNumber, let e = offs[1] as? NSNumber,
+              b.int64Value >= 0, e.int64Value >= b.int64Value else {
+            throw TensorError.malformedHeader("entry '\(name)' needs data_offsets [begin, end] with begin <= end")
+        }
+        var count: Int64 = 1
+        for d in dims {
+            let (p, o) = count.multipliedReportingOverflow(by: Int64(d))
+            guard !o, p < Int64(1) << 40 else { throw TensorError.badOffsets("'\(name)' shape \(dims) is too large") }
+            count = p
+        }
+        let expected = count * Int64(dtype.size)
+        guard e.int64Value - b.int64Value == expected else {
+            throw TensorError.badOffsets("'\(name)' spans \(e.int64Value - b.int64Value) bytes but \(dtype.rawValue) \(dims) needs \(expected)")
+        }
+        return SafetensorsEntry(name: name, dtype: dtype, shape: Shape(dims),
+                                offsets: Int(b.int64Value)..<Int(e.int64Value))
+    }
+
+    /// Tensor names in data-offset order.
+    public var keys: [String] { entries.map(\.name) }
+
+    /// The named tensor converted to Float32.
+    public func tensor(_ key: String) throws -> Tensor {
+        guard let e = entries.first(where: { $0.name == key }) else {
+            throw TensorError.missingKey(key: key, available: keys)
+        }
+        let start = dataStart + e.offsets.lowerBound
+        let scalars = try bytes.withUnsafeBufferPointer { buf in
+            try RawScalars.decode(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buf)[start..<(dataStart + e.offsets.upperBound)]),
+                                  dtype: e.dtype, count: e.shape.count, littleEndian: true)
+        }
+        return Tensor(shape: e.shape, scalars: scalars)
+    }
+
+    /// The only tensor, or the one named `key`; errors say which keys exist.
+    public func tensor(key: String?) throws -> Tensor {
+        if let key { return try tensor(key) }
+        guard entries.count == 1 else {
+            if entries.isEmpty { throw TensorError.missingKey(key: "(any)", available: []) }
+            throw TensorError.ambiguousKey(available: keys)
+        }
+        return try tensor(entries[0].name)
+    }
+
+    // MARK: - Writing
+
+    /// Encodes tensors as safetensors bytes.
+    ///
+    /// Keys are written in sorted order with data laid out in that order; the header is padded
+    /// with spaces to a multiple of 8 bytes. With `metadata == nil` and `dtype == .f32` this is
+    /// pvec's canonical blob encoding: the same tensors always give the same bytes.
+    ///
+    /// - Parameters:
+    ///   - dtype: F32, F16, BF16 or F64.
+    public static func encode(_ tensors: [String: Tensor], dtype: DType = .f32,
+                              metadata: [String: String]? = nil) -> [UInt8] {
+        precondition([.f32, .f16, .bf16, .f64].contains(dtype), "safetensors writing supports F32, F16, BF16, F64")
+        precondition(!tensors.keys.contains("__metadata__"), "__metadata__ is reserved")
+        let names = tensors.keys.sorted()
+        var header = "{"
+        var first = true
+        if let metadata {
+            header += "\"__metadata__\":{"
+            header += metadata.keys.sorted().map { "\(JSONText.quote($0)):\(JSONText.quote(metadata[$0]!))" }.joined(separator: ",")
+            header += "}"
+            first = false
+        }
+        var offset = 0
+        for name in names {
+            let t = tensors[name]!
+            let size = t.count * dtype.size
+            if !first { header += "," }
+            first = false
+            header += "\(JSONText.quote(name)):{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(t.shape.dims.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + size)]}"
+            offset += size
+        }
+        header += "}"
+        var headerBytes = Array(header.utf8)
+        while headerBytes.count % 8 != 0 { headerBytes.append(UInt8(ascii: " ")) }
+        var out = [UInt8]()
+        out.reserveCapacity(8 + headerBytes.count + offset)
+        let n = UInt64(headerBytes.count)
+        for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: n >> (8 * UInt64(i)))) }
+        out += headerBytes
+        for name in names {
+            RawScalars.append(tensors[name]!.scalars, as: dtype, to: &out)
+        }
+        return out
+    }
+
+    /// pvec's canonical encoding of a single tensor: key `"tensor"`, F32, no metadata.
+    public static func canonical(_ tensor: Tensor) -> [UInt8] {
+        encode(["tensor": tensor])
+    }
+}
+
+/// Minimal JSON string quoting shared by the writers (control characters escaped).
+public enum JSONText {
+    public static func quote(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            default:
+                if u.value < 0x20 {
+                    out += String(format: "\\u%04x", u.value)
+                } else {
+                    out.unicodeScalars.append(u)
+                }
+            }
+        }
+        return out + "\""
+    }
+}
