@@ -49,6 +49,10 @@ public struct SafetensorsFile: Sendable {
         guard headerBytes.first == UInt8(ascii: "{") else {
             throw TensorError.malformedHeader("the JSON header must start with '{'")
         }
+        // The spec requires UTF-8; JSONSerialization alone would also guess UTF-16 and UTF-32.
+        guard String(validating: headerBytes, as: UTF8.self) != nil else {
+            throw TensorError.malformedHeader("the JSON header is not valid UTF-8")
+        }
         let json: Any
         do {
             json = try JSONSerialization.jsonObject(with: Data(headerBytes), options: [])
@@ -82,10 +86,7 @@ public struct SafetensorsFile: Sendable {
         var cursor = 0
         for e in entries {
             guard e.offsets.upperBound <= dataSize else {
-                if e.offsets.upperBound > dataSize && cursor <= dataSize {
-                    throw TensorError.badOffsets("'\(e.name)' ends at byte \(e.offsets.upperBound) but the data section has \(dataSize) bytes (file truncated?)")
-                }
-                throw TensorError.badOffsets("'\(e.name)' lies outside the data section")
+                throw TensorError.badOffsets("'\(e.name)' ends at byte \(e.offsets.upperBound) but the data section has \(dataSize) bytes (file truncated?)")
             }
             if e.offsets.lowerBound < cursor {
                 throw TensorError.overlappingOrGap("'\(e.name)' starts at \(e.offsets.lowerBound), overlapping the previous tensor which ends at \(cursor)")
@@ -119,16 +120,15 @@ public struct SafetensorsFile: Sendable {
         }
         var dims: [Int] = []
         for d in shapeAny {
-            guard let n = d as? NSNumber, Double(n.int64Value) == n.doubleValue, n.int64Value >= 0,
-                  n.int64Value <= Int64(Int32.max) else {
+            guard let n = integer(d), n >= 0, n <= Int64(Int32.max) else {
                 throw TensorError.malformedHeader("entry '\(name)' has a bad dimension \(d)")
             }
-            dims.append(n.intValue)
+            dims.append(Int(n))
         }
         guard let offs = dict["data_offsets"] as? [Any], offs.count == 2,
-              let b = offs[0] as? NSNumber, let e = offs[1] as? NSNumber,
-              b.int64Value >= 0, e.int64Value >= b.int64Value else {
-            throw TensorError.malformedHeader("entry '\(name)' needs data_offsets [begin, end] with begin <= end")
+              let begin = integer(offs[0]), let end = integer(offs[1]),
+              begin >= 0, end >= begin else {
+            throw TensorError.malformedHeader("entry '\(name)' needs data_offsets [begin, end] of integers with begin <= end")
         }
         var count: Int64 = 1
         for d in dims {
@@ -137,11 +137,20 @@ public struct SafetensorsFile: Sendable {
             count = p
         }
         let expected = count * Int64(dtype.size)
-        guard e.int64Value - b.int64Value == expected else {
-            throw TensorError.badOffsets("'\(name)' spans \(e.int64Value - b.int64Value) bytes but \(dtype.rawValue) \(dims) needs \(expected)")
+        guard end - begin == expected else {
+            throw TensorError.badOffsets("'\(name)' spans \(end - begin) bytes but \(dtype.rawValue) \(dims) needs \(expected)")
         }
         return SafetensorsEntry(name: name, dtype: dtype, shape: Shape(dims),
-                                offsets: Int(b.int64Value)..<Int(e.int64Value))
+                                offsets: Int(begin)..<Int(end))
+    }
+
+    /// A JSON number that is an integer in Int64 range (not 2.5, not 1e30).
+    private static func integer(_ any: Any) -> Int64? {
+        guard let n = any as? NSNumber else { return nil }
+        let d = n.doubleValue
+        guard d.rounded() == d, abs(d) < 0x1p62 else { return nil }
+        let i = n.int64Value
+        return Double(i) == d ? i : nil
     }
 
     /// Tensor names in data-offset order.
@@ -219,6 +228,26 @@ public struct SafetensorsFile: Sendable {
     /// pvec's canonical encoding of a single tensor: key `"tensor"`, F32, no metadata.
     public static func canonical(_ tensor: Tensor) -> [UInt8] {
         encode(["tensor": tensor])
+    }
+}
+
+/// The safetensors writer under the name callers reach for: `Safetensors.canonical(t)` is
+/// the blob encoding. Reading is `SafetensorsFile(bytes:)`.
+public enum Safetensors {
+    /// See `SafetensorsFile.encode(_:dtype:metadata:)`.
+    public static func encode(_ tensors: [String: Tensor], dtype: DType = .f32,
+                              metadata: [String: String]? = nil) -> [UInt8] {
+        SafetensorsFile.encode(tensors, dtype: dtype, metadata: metadata)
+    }
+
+    /// pvec's canonical encoding of a single tensor: key `"tensor"`, F32, no metadata.
+    public static func canonical(_ tensor: Tensor) -> [UInt8] {
+        SafetensorsFile.canonical(tensor)
+    }
+
+    /// Parses and validates; see `SafetensorsFile(bytes:)`.
+    public static func decode(_ bytes: [UInt8]) throws -> SafetensorsFile {
+        try SafetensorsFile(bytes: bytes)
     }
 }
 

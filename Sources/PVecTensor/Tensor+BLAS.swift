@@ -9,6 +9,7 @@ extension Tensor {
         guard count == other.count else {
             throw TensorError.shapeMismatch("dot of \(shape) and \(other.shape)")
         }
+        if count == 0 { return 0 }  // BLAS needs real pointers, and an empty array may have none
         return scalars.withUnsafeBufferPointer { a in
             other.scalars.withUnsafeBufferPointer { b in
                 BLAS.sdot(n: count, x: a.baseAddress!, y: b.baseAddress!)
@@ -18,7 +19,8 @@ extension Tensor {
 
     /// The L2 norm of the flattened tensor.
     public var norm: Float {
-        scalars.withUnsafeBufferPointer { BLAS.snrm2(n: count, x: $0.baseAddress!) }
+        if count == 0 { return 0 }
+        return scalars.withUnsafeBufferPointer { BLAS.snrm2(n: count, x: $0.baseAddress!) }
     }
 
     /// self += alpha * x (BLAS saxpy); for scratch work, not stored artifacts.
@@ -27,6 +29,7 @@ extension Tensor {
             throw TensorError.shapeMismatch("axpy of \(x.shape) into \(shape)")
         }
         let n = count
+        if n == 0 { return }
         x.scalars.withUnsafeBufferPointer { xb in
             scalars.withUnsafeMutableBufferPointer { yb in
                 BLAS.saxpy(n: n, alpha: alpha, x: xb.baseAddress!, y: yb.baseAddress!)
@@ -37,6 +40,7 @@ extension Tensor {
     /// self *= alpha (BLAS sscal); for scratch work, not stored artifacts.
     public mutating func scal(_ alpha: Float) {
         let n = count
+        if n == 0 { return }
         scalars.withUnsafeMutableBufferPointer { BLAS.sscal(n: n, alpha: alpha, x: $0.baseAddress!) }
     }
 
@@ -48,6 +52,7 @@ extension Tensor {
             throw TensorError.shapeMismatch("matmul of \(shape) and \(transposeOther ? "transposed " : "")\(other.shape)")
         }
         var out = Tensor(zeros: [m, n])
+        if m == 0 || n == 0 || k == 0 { return out }  // BLAS rejects zero leading dimensions
         scalars.withUnsafeBufferPointer { a in
             other.scalars.withUnsafeBufferPointer { b in
                 out.scalars.withUnsafeMutableBufferPointer { c in
