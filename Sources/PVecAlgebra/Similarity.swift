@@ -1,0 +1,59 @@
+import PVecTensor
+
+/// Cosine similarity and norms of flattened tensors, for analysis.
+///
+/// Belanec et al. (2024) compare task prompt vectors by the cosine of their flattened
+/// entries (their Fig. 2). These values are read, not stored, so they use BLAS: fast, and
+/// possibly different in the last bits between CPUs.
+public enum Similarity {
+    /// ‖t‖₂ of the flattened tensor (BLAS snrm2).
+    public static func norm(_ t: Tensor) -> Float {
+        t.norm
+    }
+
+    /// cos(a, b) = a·b / (‖a‖ ‖b‖) of the flattened tensors (Belanec et al. 2024, §4),
+    /// clamped to [−1, 1].
+    ///
+    /// - Throws: `AlgebraError.shapeMismatch`, or `.zeroNorm` when either is the zero vector.
+    public static func cosine(_ a: Tensor, _ b: Tensor) throws -> Float {
+        _ = try commonShape([a, b], "cos")
+        let na = a.norm, nb = b.norm
+        if na == 0 || !na.isFinite { throw AlgebraError.zeroNorm(operation: "cos", index: 0) }
+        if nb == 0 || !nb.isFinite { throw AlgebraError.zeroNorm(operation: "cos", index: 1) }
+        let c = try a.dot(b) / na / nb
+        return min(1, max(-1, c))
+    }
+
+    /// The n × n matrix of pairwise cosines (Belanec et al. 2024, Fig. 2).
+    ///
+    /// Rows of the stacked matrix X [n, D] are the flattened tensors divided by their norms;
+    /// the result is X Xᵀ from one sgemm, clamped to [−1, 1].
+    ///
+    /// ```swift
+    /// let m = try Similarity.cosineMatrix([tauA, tauB, tauC])   // [3, 3]
+    /// ```
+    ///
+    /// - Throws: `AlgebraError.tooFewOperands` for none, `.shapeMismatch`, or `.zeroNorm`.
+    public static func cosineMatrix(_ tensors: [Tensor]) throws -> Tensor {
+        let shape = try commonShape(tensors, "cos --matrix")
+        let n = tensors.count, d = shape.count
+        var x = [Float](repeating: 0, count: n * d)
+        try x.withUnsafeMutableBufferPointer { xb in
+            for (i, t) in tensors.enumerated() {
+                let norm = t.norm
+                if norm == 0 || !norm.isFinite { throw AlgebraError.zeroNorm(operation: "cos --matrix", index: i) }
+                t.scalars.withUnsafeBufferPointer { tb in
+                    for j in 0..<d { xb[i * d + j] = tb[j] / norm }
+                }
+            }
+        }
+        var c = [Float](repeating: 0, count: n * n)
+        x.withUnsafeBufferPointer { xb in
+            c.withUnsafeMutableBufferPointer { cb in
+                BLAS.sgemm(transB: true, m: n, n: n, k: d, a: xb.baseAddress!, b: xb.baseAddress!, c: cb.baseAddress!)
+            }
+        }
+        for k in 0..<c.count { c[k] = min(1, max(-1, c[k])) }
+        return Tensor(shape: [n, n], scalars: c)
+    }
+}
