@@ -165,6 +165,9 @@ public struct Manifest: Hashable, Sendable {
     /// Checks internal consistency (blob and shape go together, numbers are finite).
     public func validate() throws {
         if (blob == nil) != (shape == nil) { throw StoreError.malformedManifest("blob and shape must both be present or both absent") }
+        if (blob == nil) != (dtype == nil) { throw StoreError.malformedManifest("blob and dtype must both be present or both absent") }
+        if let dtype, dtype != .f32 { throw StoreError.malformedManifest("stored tensors are F32, not \(dtype.rawValue)") }
+        if recipe.op.isEmpty { throw StoreError.malformedManifest("recipe.op must not be empty") }
         if kind.isPromptShaped {
             guard blob != nil else { throw StoreError.malformedManifest("a \(kind.rawValue) needs a blob") }
             guard let shape, shape.rank == 2 else { throw StoreError.malformedManifest("a \(kind.rawValue) must be 2-D [rows, width]") }

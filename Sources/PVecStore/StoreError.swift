@@ -6,6 +6,41 @@ public enum StoreError: Error, Equatable, LocalizedError {
     case malformedManifest(String)
     /// A manifest of a format version this pvec does not read.
     case unsupportedSchema(found: Int, supported: Int)
+    /// The directory holds no registry (no `pvec-registry` marker file).
+    case notARegistry(path: String)
+    /// The registry (or one of its folders) cannot be written: permissions, a read-only
+    /// file system, or a file where a folder should be.
+    case notWritable(path: String, reason: String)
+    /// An I/O call failed for another reason (disk full, too many open files...).
+    case ioFailure(path: String, reason: String)
+    /// No name, id, id prefix or tag matches the spec.
+    case unknownName(String)
+    /// An id prefix that matches several artifacts; `candidates` describe each one.
+    case ambiguousPrefix(prefix: String, candidates: [String])
+    /// A tag carried by several artifacts, used where one artifact is wanted.
+    case ambiguousTag(tag: String, candidates: [String])
+    /// `name@N` where the name has fewer than N versions (or N < 1).
+    case versionOutOfRange(name: String, requested: Int, latest: Int)
+    /// A ref name or tag that breaks the naming rules; `why` says which one.
+    case invalidName(name: String, why: String)
+    /// A blob or manifest object that should be in the registry is not.
+    case missingObject(id: String, what: String)
+    /// An object whose bytes no longer hash to its id, or that cannot be decoded.
+    case corruptObject(id: String, path: String, reason: String)
+    /// A manifest names a parent that is not in the registry.
+    case missingParent(child: String, parent: String)
+    /// A compare-and-swap ref update found another id than the caller expected.
+    case refConflict(name: String, expected: ArtifactID?, actual: ArtifactID?)
+    /// The catalog was written by a newer pvec (it has migrations this build does not know).
+    case newerSchema(path: String, unknownMigrations: [String])
+    /// A read-only open of a registry whose catalog still needs migrations this pvec would apply.
+    case schemaUpgradeNeeded(path: String)
+    /// The artifact has no tensor (an evaluation), or its blob has no `"tensor"` entry.
+    case noTensor(ArtifactID)
+    /// The catalog database reported an error.
+    case catalog(String)
+    /// A PEFT adapter directory or config that pvec cannot read or that contradicts itself.
+    case invalidAdapter(path: String, reason: String)
 
     public var errorDescription: String? {
         switch self {
@@ -13,6 +48,41 @@ public enum StoreError: Error, Equatable, LocalizedError {
             return "malformed manifest: \(why)"
         case .unsupportedSchema(let found, let supported):
             return "manifest schema \(found) is not supported (this pvec reads schema \(supported)); upgrade pvec"
+        case .notARegistry(let path):
+            return "\(path) is not a pvec registry; run `pvec init` (or pass --registry / set PVEC_REGISTRY to an existing one)"
+        case .notWritable(let path, let reason):
+            return "cannot write to the registry at \(path): \(reason); fix the permissions or choose another --registry"
+        case .ioFailure(let path, let reason):
+            return "I/O error on \(path): \(reason)"
+        case .unknownName(let spec):
+            return "no name, id, id prefix or tag matches '\(spec)'; run `pvec ls` to see what the registry holds"
+        case .ambiguousPrefix(let prefix, let candidates):
+            return "id prefix '\(prefix)' matches \(candidates.count) artifacts: \(candidates.joined(separator: "; ")); type more digits or use a name"
+        case .ambiguousTag(let tag, let candidates):
+            return "tag '\(tag)' is on \(candidates.count) artifacts: \(candidates.joined(separator: "; ")); use a name or an id instead"
+        case .versionOutOfRange(let name, let requested, let latest):
+            return "'\(name)' has versions 1...\(latest), there is no \(name)@\(requested); run `pvec log` to see its history"
+        case .invalidName(let name, let why):
+            return "invalid name '\(name)': \(why); names look like `mnli` or `team/mnli-v2` (letters, digits, . _ - /, at most 128 characters)"
+        case .missingObject(let id, let what):
+            return "\(what) \(id) is not in the registry; import or re-create it, or run `pvec verify` to list what is missing"
+        case .corruptObject(let id, let path, let reason):
+            return "object \(id) at \(path) is corrupt (\(reason)); restore it from a backup or re-import it, then run `pvec verify`"
+        case .missingParent(let child, let parent):
+            return "artifact \(child) names parent \(parent), which is not in the registry; write the parent first"
+        case .refConflict(let name, let expected, let actual):
+            let e = expected.map(\.short) ?? "(no ref)", a = actual.map(\.short) ?? "(no ref)"
+            return "'\(name)' was expected at \(e) but is at \(a): someone else updated it; re-read it and try again"
+        case .newerSchema(let path, let unknown):
+            return "the registry at \(path) was written by a newer pvec (catalog migrations \(unknown.joined(separator: ", ")) are unknown here); upgrade pvec"
+        case .schemaUpgradeNeeded(let path):
+            return "the registry at \(path) was made by an older pvec and needs a catalog upgrade; run any writing command (e.g. `pvec init`) once"
+        case .noTensor(let id):
+            return "artifact \(id.short) has no tensor (it is an evaluation or its blob has no \"tensor\" entry); use `pvec show` to see what it is"
+        case .catalog(let message):
+            return "catalog error: \(message); run `pvec verify` and, if it reports problems, `pvec verify --repair`"
+        case .invalidAdapter(let path, let reason):
+            return "cannot use PEFT adapter \(path): \(reason)"
         }
     }
 }

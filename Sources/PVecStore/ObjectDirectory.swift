@@ -1,0 +1,234 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A git-style loose object folder: `<base>/ab/<62 more hex digits>`.
+///
+/// Writes go to `tmp_<pid>_<random>` in the final folder, are fsynced, renamed into place,
+/// and the folder is fsynced, so a crash leaves either the whole object or a stray temp file
+/// (found by `staleTempFiles`), never a partial object. An object that already
+/// exists is left alone: same name, same content.
+struct ObjectDirectory: Sendable {
+    let base: URL
+
+    static let tempPrefix = "tmp_"
+
+    func url(for hex: String) -> URL {
+        base.appendingPathComponent(String(hex.prefix(2)), isDirectory: true)
+            .appendingPathComponent(String(hex.dropFirst(2)), isDirectory: false)
+    }
+
+    func contains(_ hex: String) -> Bool {
+        access(url(for: hex).path, F_OK) == 0
+    }
+
+    /// Writes the bytes under the id unless the object exists; returns whether it wrote.
+    @discardableResult
+    func write(_ bytes: [UInt8], as hex: String) throws -> Bool {
+        let final = url(for: hex)
+        if contains(hex) { return false }
+        let folder = final.deletingLastPathComponent()
+        try FileIO.makeDirectory(folder, syncParent: true)
+        let temp = folder.appendingPathComponent("\(Self.tempPrefix)\(getpid())_\(UInt64.random(in: 0...UInt64.max))")
+        do {
+            // Objects are immutable: read-only, as git makes them.
+            try FileIO.writeNew(bytes, to: temp, mode: 0o444)
+            try FileIO.move(temp, to: final)
+        } catch {
+            _ = unlink(temp.path)
+            throw error
+        }
+        try FileIO.syncDirectory(folder)
+        return true
+    }
+
+    /// The object's bytes; nil if it does not exist.
+    func read(_ hex: String) throws -> [UInt8]? {
+        let u = url(for: hex)
+        guard contains(hex) else { return nil }
+        return try FileIO.readFile(u)
+    }
+
+    /// Every object id present (files named like objects in two-hex-digit folders).
+    func allIDs() throws -> [String] {
+        var ids: [String] = []
+        let fm = FileManager.default
+        guard let folders = try? fm.contentsOfDirectory(atPath: base.path) else { return [] }
+        for f in folders.sorted() where f.count == 2 && ObjectID.isHexDigits(f) {
+            let names = (try? fm.contentsOfDirectory(atPath: base.appendingPathComponent(f).path)) ?? []
+            for n in names.sorted() where n.count == 62 && ObjectID.isHexDigits(n) {
+                ids.append(f + n)
+            }
+        }
+        return ids
+    }
+
+    /// Size of the object file in bytes (0 if missing).
+    func size(_ hex: String) -> Int64 {
+        var st = stat()
+        guard stat(url(for: hex).path, &st) == 0 else { return 0 }
+        return Int64(st.st_size)
+    }
+
+    func remove(_ hex: String) throws {
+        let u = url(for: hex)
+        if unlink(u.path) != 0 && errno != ENOENT {
+            throw FileIO.error(errno, u, "remove")
+        }
+    }
+
+    /// Temp files left by writers that died: their pid is gone, or they are older than
+    /// `maxAge` (the pid may have been reused, or belong to another machine sharing the disk).
+    func staleTempFiles(maxAge: TimeInterval, now: Date = Date()) -> [URL] {
+        var out: [URL] = []
+        let fm = FileManager.default
+        guard let folders = try? fm.contentsOfDirectory(atPath: base.path) else { return [] }
+        for f in folders where f.count == 2 {
+            let folder = base.appendingPathComponent(f, isDirectory: true)
+            for n in (try? fm.contentsOfDirectory(atPath: folder.path)) ?? [] where n.hasPrefix(Self.tempPrefix) {
+                let u = folder.appendingPathComponent(n)
+                if Self.isStale(u, maxAge: maxAge, now: now) { out.append(u) }
+            }
+        }
+        return out.sorted { $0.path < $1.path }
+    }
+
+    static func isStale(_ u: URL, maxAge: TimeInterval, now: Date) -> Bool {
+        let parts = u.lastPathComponent.split(separator: "_")
+        if parts.count >= 2, let pid = Int32(parts[1]), pid > 0, pid != getpid() {
+            if kill(pid, 0) != 0 && errno == ESRCH { return true }
+        }
+        guard let mtime = (try? FileManager.default.attributesOfItem(atPath: u.path))?[.modificationDate] as? Date else {
+            return false
+        }
+        return now.timeIntervalSince(mtime) > maxAge
+    }
+}
+
+extension ObjectID {
+    static func isHexDigits(_ s: String) -> Bool {
+        s.utf8.allSatisfy { (0x30...0x39).contains($0) || (0x61...0x66).contains($0) }
+    }
+}
+
+/// POSIX file operations with errors mapped to `StoreError` (the registry cares about
+/// fsync and rename semantics, which Foundation does not expose).
+enum FileIO {
+    static func error(_ code: Int32, _ url: URL, _ op: String) -> StoreError {
+        let reason = "\(op) failed: \(String(cString: strerror(code)))"
+        switch code {
+        case EACCES, EPERM, EROFS, ENOTDIR, EISDIR, EEXIST:
+            return .notWritable(path: url.path, reason: reason)
+        default:
+            return .ioFailure(path: url.path, reason: reason)
+        }
+    }
+
+    /// mkdir -p; fsyncs the parent of each folder it creates so the new entry is durable.
+    static func makeDirectory(_ url: URL, syncParent: Bool) throws {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) {
+            guard isDir.boolValue else {
+                throw StoreError.notWritable(path: url.path, reason: "a file is in the way where a folder should be")
+            }
+            return
+        }
+        let parent = url.deletingLastPathComponent()
+        if parent.path != url.path { try makeDirectory(parent, syncParent: syncParent) }
+        if mkdir(url.path, 0o755) != 0 && errno != EEXIST {
+            throw error(errno, url, "mkdir")
+        }
+        if syncParent { try syncDirectory(parent) }
+    }
+
+    /// Creates a new file (O_EXCL), writes everything and fsyncs it.
+    static func writeNew(_ bytes: [UInt8], to url: URL, mode: mode_t = 0o644) throws {
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode)
+        guard fd >= 0 else { throw error(errno, url, "create") }
+        defer { close(fd) }
+        try writeAll(fd, bytes, url)
+        guard fsync(fd) == 0 else { throw error(errno, url, "fsync") }
+    }
+
+    static func writeAll(_ fd: Int32, _ bytes: [UInt8], _ url: URL) throws {
+        var done = 0
+        try bytes.withUnsafeBytes { buf in
+            while done < buf.count {
+                let n = write(fd, buf.baseAddress! + done, buf.count - done)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw error(errno, url, "write")
+                }
+                done += n
+            }
+        }
+    }
+
+    /// Appends a line with O_APPEND and fsyncs it (the ref log).
+    static func appendLine(_ bytes: [UInt8], to url: URL) throws {
+        let fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw error(errno, url, "open for append") }
+        defer { close(fd) }
+        try writeAll(fd, bytes + [0x0A], url)
+        guard fsync(fd) == 0 else { throw error(errno, url, "fsync") }
+    }
+
+    static func move(_ from: URL, to: URL) throws {
+        guard rename(from.path, to.path) == 0 else { throw error(errno, to, "rename") }
+    }
+
+    static func syncDirectory(_ url: URL) throws {
+        let fd = open(url.path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)
+        guard fd >= 0 else { throw error(errno, url, "open folder") }
+        defer { close(fd) }
+        // Some file systems refuse fsync on folders (EINVAL); the rename is then as durable as it gets.
+        if fsync(fd) != 0 && errno != EINVAL { throw error(errno, url, "fsync folder") }
+    }
+
+    static func readFile(_ url: URL) throws -> [UInt8] {
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw error(errno, url, "open") }
+        defer { close(fd) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw error(errno, url, "read")
+            }
+            if n == 0 { break }
+            out += chunk[0..<n]
+        }
+        return out
+    }
+
+    /// Writes a small file atomically (temp, fsync, rename, fsync folder), replacing it.
+    static func replace(_ url: URL, with bytes: [UInt8]) throws {
+        let folder = url.deletingLastPathComponent()
+        let temp = folder.appendingPathComponent("\(ObjectDirectory.tempPrefix)\(getpid())_\(UInt64.random(in: 0...UInt64.max))")
+        do {
+            try writeNew(bytes, to: temp)
+            try move(temp, to: url)
+        } catch {
+            _ = unlink(temp.path)
+            throw error
+        }
+        try syncDirectory(folder)
+    }
+
+    /// Runs `body` holding an exclusive flock on `url` (created if needed).
+    static func withLock<T>(_ url: URL, _ body: () throws -> T) throws -> T {
+        let fd = open(url.path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw error(errno, url, "open lock file") }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            if errno != EINTR { throw error(errno, url, "lock") }
+        }
+        defer { flock(fd, LOCK_UN) }
+        return try body()
+    }
+}

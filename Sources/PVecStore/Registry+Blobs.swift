@@ -1,0 +1,70 @@
+import Foundation
+import PVecTensor
+
+extension Registry {
+    // MARK: - Blobs
+
+    /// Stores tensors as one blob and returns its id (the SHA-256 of the canonical encoding).
+    ///
+    /// Writing a blob that is already there does nothing and succeeds.
+    /// - Throws: `StoreError.notWritable` when the objects folder cannot be written.
+    public func putBlob(_ tensors: [String: Tensor]) throws -> BlobID {
+        try requireWritable()
+        let raw = Safetensors.encode(tensors)
+        let hex = Digest.sha256Hex(raw)
+        if !objects.contains(hex) {
+            try objects.write(BlobEncoding.encodeSmallest(raw), as: hex)
+        }
+        return BlobID(unchecked: hex)
+    }
+
+    /// Stores a single tensor under the key `"tensor"`.
+    public func putBlob(_ tensor: Tensor) throws -> BlobID {
+        try putBlob(["tensor": tensor])
+    }
+
+    /// The tensors of a blob, after checking that its bytes still hash to its id.
+    ///
+    /// - Throws: `StoreError.missingObject` or `StoreError.corruptObject` naming the blob.
+    public func blob(_ id: BlobID) throws -> [String: Tensor] {
+        let raw = try canonicalBlobBytes(id)
+        let file: SafetensorsFile
+        do {
+            file = try SafetensorsFile(bytes: raw)
+        } catch {
+            throw StoreError.corruptObject(id: id.hex, path: objects.url(for: id.hex).path, reason: "\(error)")
+        }
+        var out: [String: Tensor] = [:]
+        for key in file.keys {
+            do {
+                out[key] = try file.tensor(key)
+            } catch {
+                throw StoreError.corruptObject(id: id.hex, path: objects.url(for: id.hex).path, reason: "\(error)")
+            }
+        }
+        return out
+    }
+
+    public func hasBlob(_ id: BlobID) -> Bool {
+        objects.contains(id.hex)
+    }
+
+    /// The canonical safetensors bytes of a blob, verified against its id.
+    func canonicalBlobBytes(_ id: BlobID) throws -> [UInt8] {
+        let path = objects.url(for: id.hex).path
+        guard let encoded = try objects.read(id.hex) else {
+            throw StoreError.missingObject(id: id.hex, what: "blob")
+        }
+        let raw: [UInt8]
+        do {
+            raw = try BlobEncoding.decode(encoded)
+        } catch {
+            throw StoreError.corruptObject(id: id.hex, path: path, reason: error.reason)
+        }
+        let actual = Digest.sha256Hex(raw)
+        guard actual == id.hex else {
+            throw StoreError.corruptObject(id: id.hex, path: path, reason: "content hashes to \(actual.prefix(12))")
+        }
+        return raw
+    }
+}
