@@ -1,0 +1,54 @@
+import PVecStore
+import PVecTensor
+
+/// The result of a write operation: the artifact and, when a name was given, its new version.
+public struct Stored: Sendable {
+    public var id: ArtifactID
+    public var manifest: Manifest
+    public var name: String?
+    public var version: Int?
+
+    public init(id: ArtifactID, manifest: Manifest, name: String? = nil, version: Int? = nil) {
+        self.id = id
+        self.manifest = manifest
+        self.name = name
+        self.version = version
+    }
+}
+
+extension Registry {
+    /// Computes a derived artifact from its parents with `Derivation`, stores blob and
+    /// manifest, and optionally points a name at it.
+    ///
+    /// - Parameters:
+    ///   - kind: the result's kind.
+    ///   - recipe: op and parameters; `Derivation.compute` must know the op.
+    ///   - parents: roles and operands in manifest order (operands must already be checked).
+    ///   - name: a ref to move to the result.
+    ///   - command: the command line, for the ref history and audit log.
+    public func derive(kind: ArtifactKind, recipe: Recipe, parents: [(role: ParentRole, operand: Operand)],
+                       backbone: Backbone?, name: String?, command: String,
+                       embeddingTable: ((Backbone) throws -> Tensor)? = nil) throws -> Stored {
+        let inputs = try parents.map { (role: $0.role, tensor: try tensor($0.operand.id)) }
+        let result = try Derivation.compute(recipe, parents: inputs, backbone: backbone, embeddingTable: embeddingTable)
+        if !result.isFinite {
+            throw OpsError.nonFinite("the result of \(recipe.op)")
+        }
+        return try store(result, kind: kind, recipe: recipe,
+                         parents: parents.map { Parent($0.role, $0.operand.id) },
+                         backbone: backbone, name: name, command: command)
+    }
+
+    /// Stores a tensor with its manifest and optionally names it.
+    public func store(_ tensor: Tensor, kind: ArtifactKind, recipe: Recipe, parents: [Parent],
+                      backbone: Backbone?, metrics: [String: JSONValue] = [:],
+                      name: String?, command: String) throws -> Stored {
+        let blob = try putBlob(tensor)
+        let manifest = Manifest(kind: kind, blob: blob, shape: tensor.shape, backbone: backbone,
+                                parents: parents, recipe: recipe, metrics: metrics)
+        let id = try writeManifest(manifest)
+        var version: Int?
+        if let name { version = try updateRef(name, to: id, command: command) }
+        return Stored(id: id, manifest: manifest, name: name, version: version)
+    }
+}

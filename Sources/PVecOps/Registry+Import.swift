@@ -1,0 +1,125 @@
+import Foundation
+import PVecStore
+import PVecTensor
+
+/// What to import and how to record it.
+public struct ImportRequest: Sendable {
+    public var url: URL
+    public var name: String
+    public var kind: ArtifactKind = .prompt
+    /// The init a prompt was tuned from; gives it a task vector.
+    public var initSpec: String?
+    /// Backbone model id; PEFT adapters name theirs in the config.
+    public var backbone: String?
+    /// Which tensor of a multi-tensor safetensors file.
+    public var key: String?
+    public var allowNonfinite = false
+
+    public init(url: URL, name: String) {
+        self.url = url
+        self.name = name
+    }
+}
+
+extension Registry {
+    /// Imports a tensor from a safetensors file, .npy file or PEFT prompt-tuning adapter.
+    ///
+    /// The recipe records the format, the source file's SHA-256 and (PEFT) the adapter config,
+    /// so export can write the adapter back. Nothing is stored when a check fails.
+    ///
+    /// - Throws: `TensorError` for unreadable files, `OpsError` for NaN/Inf, kind, shape or
+    ///   backbone problems.
+    public func importTensor(_ req: ImportRequest, command: String) throws -> Stored {
+        guard req.kind.isPromptShaped else {
+            throw OpsError.wrongKind(req.url.lastPathComponent, req.kind, expected: "init, prompt or vector")
+        }
+        let loaded = try LoadedTensor.read(req.url, key: req.key)
+        var t = loaded.tensor
+        if t.shape.rank == 1 { t = try t.reshaped([1, t.count]) }
+        guard t.shape.rank == 2 else {
+            throw TensorError.shapeMismatch("\(req.url.lastPathComponent) holds a \(t.shape) tensor; a soft prompt is 2-D [tokens, width]")
+        }
+        if !req.allowNonfinite && !t.isFinite {
+            throw OpsError.nonFinite(req.url.lastPathComponent)
+        }
+        var parents: [Parent] = []
+        var backboneID = req.backbone ?? loaded.peftConfig?["base_model_name_or_path"]?.stringValue
+        var backbone: Backbone?
+        if let initSpec = req.initSpec {
+            let i = try operand(initSpec)
+            guard i.manifest.kind.isPromptShaped, i.manifest.kind != .vector else {
+                throw OpsError.wrongKind(initSpec, i.manifest.kind, expected: "an init or prompt")
+            }
+            guard i.manifest.shape == t.shape else {
+                throw OpsError.shapeMismatch(req.url.lastPathComponent, t.shape, initSpec, i.manifest.shape ?? [])
+            }
+            if let ib = i.manifest.backbone {
+                if let b = backboneID, b != ib.model {
+                    throw OpsError.backboneMismatch("\(req.url.lastPathComponent) (\(b))", "\(initSpec) (\(ib))")
+                }
+                backboneID = ib.model
+                backbone = ib
+            }
+            parents.append(Parent(.`init`, i.id))
+        }
+        if backbone == nil {
+            backbone = Backbone(model: backboneID ?? "unknown", width: t.shape.width)
+        }
+        var params: [String: JSONValue] = [
+            "format": .string(loaded.format.rawValue),
+            "sha256": .string(loaded.sourceSHA256),
+        ]
+        if let k = loaded.key { params["key"] = .string(k) }
+        if let c = loaded.peftConfig { params["peft_config"] = c }
+        if req.allowNonfinite && !t.isFinite { params["nonfinite"] = true }
+        return try store(t, kind: req.kind, recipe: Recipe(op: "import", params: params), parents: parents,
+                         backbone: backbone, name: req.name, command: command)
+    }
+
+    /// Writes an artifact's tensor as safetensors, .npy or a PEFT adapter directory.
+    ///
+    /// Files are written to a temp file and renamed, so a failed export leaves nothing behind.
+    /// - Parameters:
+    ///   - dtype: F32 (default), F16, BF16 or F64 for safetensors and npy.
+    public func export(_ spec: String, to url: URL, format: TensorFileFormat, dtype: DType = .f32) throws -> ArtifactID {
+        let o = try operand(spec)
+        guard o.manifest.blob != nil else {
+            throw OpsError.wrongKind(spec, o.manifest.kind, expected: "an artifact with a tensor")
+        }
+        let t = try tensor(o.id)
+        switch format {
+        case .safetensors:
+            var meta = ["pvec_id": o.id.hex, "pvec_kind": o.manifest.kind.rawValue]
+            if let b = o.manifest.backbone { meta["backbone"] = b.model }
+            try AtomicFile.write(Safetensors.encode(["tensor": t], dtype: dtype, metadata: meta), to: url)
+        case .npy:
+            try AtomicFile.write(NPY.encode(t, dtype: dtype), to: url)
+        case .peft:
+            let config = o.manifest.recipe.params["peft_config"]
+            try PEFTAdapter.write(tensor: t, config: config, baseModel: o.manifest.backbone?.model, to: url)
+        }
+        return o.id
+    }
+}
+
+/// Writes a file by temp file, fsync and rename in the target folder.
+enum AtomicFile {
+    static func write(_ bytes: [UInt8], to url: URL) throws {
+        let dir = url.deletingLastPathComponent()
+        let tmp = dir.appendingPathComponent(".\(url.lastPathComponent).tmp-\(getpid())")
+        do {
+            try Data(bytes).write(to: tmp)
+            let fd = open(tmp.path, O_RDONLY)
+            if fd >= 0 { fsync(fd); close(fd) }
+            if rename(tmp.path, url.path) != 0 {
+                throw OpsError.unwritable(url.path, String(cString: strerror(errno)))
+            }
+        } catch let e as OpsError {
+            try? FileManager.default.removeItem(at: tmp)
+            throw e
+        } catch {
+            try? FileManager.default.removeItem(at: tmp)
+            throw OpsError.unwritable(url.path, error.localizedDescription)
+        }
+    }
+}

@@ -1,0 +1,30 @@
+import PVecAlgebra
+import PVecStore
+import PVecTensor
+
+extension Registry {
+    /// Tensors for read-only analysis: vectors as stored, prompts with a recorded init as their
+    /// (in-memory) vector when `asVectors`, otherwise as stored. Never writes.
+    public func analysisTensors(_ specs: [String], asVectors: Bool) throws -> [(Operand, Tensor)] {
+        let pairs: [(Operand, Tensor)] = try specs.map { spec in
+            let o = try operand(spec)
+            if asVectors, o.manifest.kind != .vector {
+                let (_, t) = try vectorOperand(spec, store: false, command: "")
+                return (o, t)
+            }
+            guard o.manifest.blob != nil else {
+                throw OpsError.wrongKind(spec, o.manifest.kind, expected: "an artifact with a tensor")
+            }
+            return (o, try tensor(o.id))
+        }
+        _ = try commonBackbone(pairs.map(\.0))
+        _ = try commonShape(pairs.map(\.0))
+        return pairs
+    }
+
+    /// Cosine similarity of the flattened tensors of every pair, as one gemm.
+    public func cosineMatrix(_ specs: [String], asVectors: Bool) throws -> Tensor {
+        let pairs = try analysisTensors(specs, asVectors: asVectors)
+        return try Similarity.cosineMatrix(pairs.map(\.1))
+    }
+}

@@ -1,0 +1,98 @@
+import PVecStore
+import PVecTensor
+
+extension Registry {
+    /// Records tau = tuned − init as a `vector` artifact (Belanec et al. 2024).
+    ///
+    /// - Throws: `OpsError` when kinds, shapes or backbones do not fit.
+    public func makeVector(tuned: String, init initSpec: String, name: String?, command: String) throws -> Stored {
+        let t = try operand(tuned)
+        let i = try operand(initSpec)
+        guard t.manifest.kind.isPromptShaped else { throw OpsError.wrongKind(t.spec, t.manifest.kind, expected: "a prompt") }
+        guard i.manifest.kind.isPromptShaped else { throw OpsError.wrongKind(i.spec, i.manifest.kind, expected: "an init or prompt") }
+        let backbone = try commonBackbone([t, i])
+        _ = try commonShape([t, i])
+        return try derive(kind: .vector, recipe: Recipe(op: "vector"),
+                          parents: [(.tuned, t), (.`init`, i)], backbone: backbone, name: name, command: command)
+    }
+
+    /// The artifact to use where a task vector is wanted.
+    ///
+    /// A vector is itself. A prompt that records its init stands for tuned − init: that vector is
+    /// found among the prompt's children or, when `store` is true, derived and stored with
+    /// lineage; with `store` false (read-only commands) it is computed in memory only.
+    ///
+    /// - Returns: the operand (for a computed-only vector, the prompt itself) and its tensor.
+    public func vectorOperand(_ spec: String, store: Bool, command: String) throws -> (Operand, Tensor) {
+        let o = try operand(spec)
+        switch o.manifest.kind {
+        case .vector:
+            return (o, try tensor(o.id))
+        case .prompt, .`init`:
+            guard let initID = o.initParent else { throw OpsError.noRecordedInit(spec) }
+            if let existing = try children(of: o.id).first(where: { child in
+                child.role == .tuned && ((try? manifest(child.id))?.kind == .vector)
+                    && ((try? manifest(child.id))?.parents.contains(Parent(.`init`, initID)) ?? false)
+            }) {
+                let m = try manifest(existing.id)
+                return (Operand(spec: spec, id: existing.id, manifest: m), try tensor(existing.id))
+            }
+            let i = Operand(spec: initID.short, id: initID, manifest: try manifest(initID))
+            let backbone = try commonBackbone([o, i])
+            _ = try commonShape([o, i])
+            if store {
+                let s = try derive(kind: .vector, recipe: Recipe(op: "vector"),
+                                   parents: [(.tuned, o), (.`init`, i)], backbone: backbone, name: nil, command: command)
+                return (Operand(spec: spec, id: s.id, manifest: s.manifest), try tensor(s.id))
+            }
+            return (o, try tensor(o.id).subtracting(try tensor(initID)))
+        default:
+            throw OpsError.wrongKind(spec, o.manifest.kind, expected: "a vector or a prompt with a recorded init")
+        }
+    }
+
+    /// tau₁ + … + tauₙ scaled by λ, optionally materialised onto an init
+    /// (Belanec et al. 2024, eq. 6: P = P_init + λ Σ τ_i).
+    public func addVectors(_ specs: [String], lambda: Double, onto: String?, name: String?, command: String) throws -> Stored {
+        guard !specs.isEmpty else { throw OpsError.tooFewOperands(1) }
+        var ops = try specs.map { try vectorOperand($0, store: true, command: command).0 }
+        var parents: [(role: ParentRole, operand: Operand)] = ops.map { (.operand, $0) }
+        var kind = ArtifactKind.vector
+        if let onto {
+            let base = try operand(onto)
+            guard base.manifest.kind.isPromptShaped, base.manifest.kind != .vector else {
+                throw OpsError.wrongKind(onto, base.manifest.kind, expected: "an init or prompt to add onto")
+            }
+            parents.append((.`init`, base))
+            ops.append(base)
+            kind = .prompt
+        }
+        let backbone = try commonBackbone(ops)
+        _ = try commonShape(ops)
+        return try derive(kind: kind, recipe: Recipe(op: "add", params: ["lambda": .double(lambda)]),
+                          parents: parents, backbone: backbone, name: name, command: command)
+    }
+
+    /// tau_a − tau_b.
+    public func subVectors(_ a: String, _ b: String, name: String?, command: String) throws -> Stored {
+        let ops = [try vectorOperand(a, store: true, command: command).0, try vectorOperand(b, store: true, command: command).0]
+        let backbone = try commonBackbone(ops)
+        _ = try commonShape(ops)
+        return try derive(kind: .vector, recipe: Recipe(op: "sub"), parents: ops.map { (.operand, $0) },
+                          backbone: backbone, name: name, command: command)
+    }
+
+    /// −tau.
+    public func negVector(_ a: String, name: String?, command: String) throws -> Stored {
+        let o = try vectorOperand(a, store: true, command: command).0
+        return try derive(kind: .vector, recipe: Recipe(op: "neg"), parents: [(.operand, o)],
+                          backbone: o.manifest.backbone, name: name, command: command)
+    }
+
+    /// s · tau.
+    public func scaleVector(_ a: String, by s: Double, name: String?, command: String) throws -> Stored {
+        let o = try vectorOperand(a, store: true, command: command).0
+        return try derive(kind: .vector, recipe: Recipe(op: "scale", params: ["by": .double(s)]), parents: [(.operand, o)],
+                          backbone: o.manifest.backbone, name: name, command: command)
+    }
+}

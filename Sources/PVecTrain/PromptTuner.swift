@@ -1,0 +1,146 @@
+import Foundation
+import PVecModel
+import PVecTensor
+
+/// What the tuner reports after each step.
+public struct TrainProgress: Sendable {
+    public var step: Int
+    public var totalSteps: Int
+    public var loss: Float
+    public var learningRate: Float
+    public var examplesPerSecond: Double
+    public var secondsLeft: Double
+    /// Set on steps where the dev set was evaluated.
+    public var devAccuracy: Double?
+}
+
+/// The outcome of a run.
+public struct TrainResult: Sendable {
+    /// The tuned prompt (the best on dev when a dev set and `evalEvery` were given).
+    public var prompt: Tensor
+    /// Mean training loss of each step, in order.
+    public var losses: [Float]
+    public var stepsRun: Int
+    public var bestDevAccuracy: Double?
+    public var stoppedEarly: Bool
+    public var seconds: Double
+}
+
+/// Prompt tuning (Lester et al. 2021): learn only P `[m, C]` in front of a frozen backbone.
+///
+/// Each step takes the next `batchSize` examples of a seeded order, runs the model with P,
+/// scores with `LabelScorer`, back-propagates to P, clips, and applies AdamW with linear
+/// warm-up and decay. The order is stateless: position k of the stream is example
+/// `order(epoch: k / n)[k % n]`, each epoch shuffled by SplitMix64(seed ^ epoch·φ), so a
+/// resumed run continues exactly where it stopped.
+public final class PromptTuner {
+    public let model: any BackboneModel
+    public let scorer: LabelScorer
+    public let config: TrainConfig
+
+    public init(model: any BackboneModel, scorer: LabelScorer, config: TrainConfig) {
+        self.model = model
+        self.scorer = scorer
+        self.config = config
+    }
+
+    /// Epoch `e`'s permutation of 0..<n (Fisher–Yates from the end with `nextBelow`).
+    static func order(epoch: Int, n: Int, seed: UInt64) -> [Int] {
+        var rng = SplitMix64(seed: seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15))
+        var idx = Array(0..<n)
+        for i in stride(from: n - 1, to: 0, by: -1) { idx.swapAt(i, Int(rng.nextBelow(UInt64(i + 1)))) }
+        return idx
+    }
+
+    /// Runs (or resumes) training.
+    ///
+    /// - Parameters:
+    ///   - initial: P at step 0.
+    ///   - train: training examples.
+    ///   - dev: optional validation set for early stopping and best-prompt selection.
+    ///   - checkpoint: where to save state every `checkpointEvery` steps (and at the end).
+    ///   - resume: a checkpoint to continue from.
+    ///   - progress: called after every step.
+    public func train(initial: Tensor, train: Dataset, dev: Dataset? = nil,
+                      checkpoint: URL? = nil, checkpointEvery: Int = 50, resume: Checkpoint? = nil,
+                      progress: ((TrainProgress) -> Void)? = nil) throws -> TrainResult {
+        let n = train.examples.count
+        let total = config.totalSteps(examples: n)
+        var prompt = initial
+        var adam = AdamW(count: initial.count, weightDecay: config.weightDecay)
+        var losses: [Float] = []
+        var startStep = 0
+        var best: (acc: Double, prompt: Tensor)?
+        var evalsWithoutGain = 0
+        if let r = resume {
+            guard r.prompt.shape == initial.shape, r.step <= total else {
+                throw TrainError.badCheckpoint("checkpoint is for a \(r.prompt.shape) prompt at step \(r.step); this run has \(initial.shape) and \(total) steps")
+            }
+            prompt = r.prompt
+            adam.m = r.m
+            adam.v = r.v
+            adam.t = r.step
+            startStep = r.step
+            losses = r.losses
+        }
+        let tokenized = train.examples.map { model.tokenize($0.textA, pair: $0.textB, maxLength: config.maxLength) }
+        let evaluator = Evaluator(model: model, scorer: scorer, batchSize: 32, maxLength: config.maxLength)
+        let started = Date()
+        var stoppedEarly = false
+        var currentOrder: (epoch: Int, idx: [Int]) = (-1, [])
+        var step = startStep
+        while step < total {
+            var batch: [TokenizedText] = [], labels: [Int] = []
+            for k in (step * config.batchSize)..<((step + 1) * config.batchSize) {
+                let epoch = k / n
+                if currentOrder.epoch != epoch { currentOrder = (epoch, Self.order(epoch: epoch, n: n, seed: config.seed)) }
+                let i = currentOrder.idx[k % n]
+                batch.append(tokenized[i])
+                labels.append(train.examples[i].label)
+            }
+            let f = try model.forward(batch, prompt: prompt, normalize: true)
+            let (loss, dF, _) = try scorer.lossAndGradient(f, labels: labels)
+            guard loss.isFinite else { throw TrainError.diverged(step: step) }
+            var g = try model.backward(dFeatures: dF, inputGradients: false).prompt!
+            if config.clipNorm > 0 {
+                let norm = g.norm
+                if norm > config.clipNorm { g.scal(config.clipNorm / norm) }
+            }
+            let lr = config.learningRate(at: step, total: total)
+            adam.step(&prompt, grad: g, lr: lr)
+            losses.append(loss)
+            step += 1
+
+            var devAcc: Double?
+            if let dev, config.evalEvery > 0, step % config.evalEvery == 0 || step == total {
+                let acc = try evaluator.evaluate(dev, prompt: prompt).accuracy
+                devAcc = acc
+                if best == nil || acc > best!.acc {
+                    best = (acc, prompt)
+                    evalsWithoutGain = 0
+                } else {
+                    evalsWithoutGain += 1
+                }
+            }
+            if let checkpoint, step % checkpointEvery == 0 || step == total {
+                try Checkpoint(prompt: prompt, m: adam.m, v: adam.v, step: step, losses: losses).write(to: checkpoint)
+            }
+            if let progress {
+                let elapsed = Date().timeIntervalSince(started)
+                let done = step - startStep
+                let rate = Double(done * config.batchSize) / max(elapsed, 1e-9)
+                progress(TrainProgress(step: step, totalSteps: total, loss: loss, learningRate: lr,
+                                       examplesPerSecond: rate,
+                                       secondsLeft: elapsed / Double(done) * Double(total - step),
+                                       devAccuracy: devAcc))
+            }
+            if config.patience > 0 && evalsWithoutGain >= config.patience {
+                stoppedEarly = true
+                break
+            }
+        }
+        return TrainResult(prompt: best?.prompt ?? prompt, losses: losses, stepsRun: step,
+                           bestDevAccuracy: best?.acc, stoppedEarly: stoppedEarly,
+                           seconds: Date().timeIntervalSince(started))
+    }
+}

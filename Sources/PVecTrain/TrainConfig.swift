@@ -1,0 +1,60 @@
+import PVecStore
+
+/// Hyperparameters of a prompt-tuning run; all of them go into the tuned prompt's recipe.
+public struct TrainConfig: Sendable, Equatable {
+    /// Optimizer steps; when nil, `epochs` passes over the training data.
+    public var steps: Int?
+    public var epochs: Int = 1
+    public var batchSize: Int = 16
+    /// Peak learning rate (Lester et al. and Belanec et al. use 0.3).
+    public var learningRate: Float = 0.3
+    public var weightDecay: Float = 1e-5
+    /// Linear warm-up over this fraction of the steps, then linear decay to zero.
+    public var warmupFraction: Float = 0.06
+    /// Clip the gradient's global L2 norm to this (0 disables).
+    public var clipNorm: Float = 1.0
+    /// Softmax temperature of the cosine logits.
+    public var temperature: Float = 0.05
+    /// Longest tokenized input (prompt rows not included).
+    public var maxLength: Int = 128
+    /// Seed of the batch order.
+    public var seed: UInt64 = 0
+    /// Evaluate on the dev set every this many steps (0: only at the end).
+    public var evalEvery: Int = 0
+    /// Stop after this many dev evaluations without improvement (0: never).
+    public var patience: Int = 0
+
+    public init() {}
+
+    /// Total steps for a training set of `n` examples.
+    public func totalSteps(examples n: Int) -> Int {
+        if let steps { return steps }
+        return max(1, (epochs * n + batchSize - 1) / batchSize)
+    }
+
+    /// The learning rate at 0-based `step` of `total`.
+    public func learningRate(at step: Int, total: Int) -> Float {
+        let warm = Int((warmupFraction * Float(total)).rounded(.up))
+        if warm > 0 && step < warm { return learningRate * Float(step + 1) / Float(warm) }
+        let rest = max(1, total - warm)
+        return learningRate * max(0, Float(total - step) / Float(rest))
+    }
+
+    public var recipeParams: [String: JSONValue] {
+        var p: [String: JSONValue] = [
+            "batch": .int(Int64(batchSize)),
+            "lr": .double(Double(learningRate)),
+            "weight_decay": .double(Double(weightDecay)),
+            "warmup": .double(Double(warmupFraction)),
+            "clip": .double(Double(clipNorm)),
+            "temperature": .double(Double(temperature)),
+            "max_length": .int(Int64(maxLength)),
+            "seed": .int(Int64(bitPattern: seed)),
+            "optimizer": "adamw",
+            "eval_every": .int(Int64(evalEvery)),
+            "patience": .int(Int64(patience)),
+        ]
+        if let steps { p["steps"] = .int(Int64(steps)) } else { p["epochs"] = .int(Int64(epochs)) }
+        return p
+    }
+}

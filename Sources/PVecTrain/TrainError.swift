@@ -1,0 +1,34 @@
+import Foundation
+
+/// Problems with training inputs and runs.
+public enum TrainError: Error, Equatable, LocalizedError {
+    /// A JSONL row that cannot be used; `line` is 1-based.
+    case badRow(file: String, line: Int, reason: String)
+    /// The task file is missing a field or holds a bad value.
+    case badTask(file: String, reason: String)
+    /// The data has no usable rows (or too few for the requested shots).
+    case notEnoughData(String)
+    /// A checkpoint that does not belong to this run.
+    case badCheckpoint(String)
+    /// The loss became NaN or infinite.
+    case diverged(step: Int)
+    /// The artifact cannot be evaluated as given.
+    case notEvaluable(String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .badRow(let file, let line, let reason):
+            return "\(file):\(line): \(reason)"
+        case .badTask(let file, let reason):
+            return "task file \(file): \(reason)"
+        case .notEnoughData(let why):
+            return "not enough data: \(why)"
+        case .badCheckpoint(let why):
+            return "cannot resume: \(why)"
+        case .diverged(let step):
+            return "training diverged at step \(step) (loss is NaN or Inf); lower --lr"
+        case .notEvaluable(let why):
+            return why
+        }
+    }
+}

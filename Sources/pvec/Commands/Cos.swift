@@ -1,0 +1,46 @@
+import ArgumentParser
+import PVecOps
+import PVecStore
+
+extension PVec {
+    struct Cos: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Cosine similarity of flattened vectors (or prompts).",
+            discussion: """
+            Prompts with a recorded init are compared as their task vectors unless --raw.
+            Examples: pvec cos mnli qnli    pvec cos --matrix mnli qnli sst2
+            """)
+
+        @OptionGroup var global: GlobalOptions
+        @Flag(help: "Print the full matrix of all pairs.") var matrix = false
+        @Flag(help: "Compare stored tensors as they are, without deriving vectors.") var raw = false
+        @Argument(help: "Artifacts to compare.") var names: [String]
+
+        func validate() throws {
+            if !matrix && names.count != 2 { throw ValidationError("Please name exactly two artifacts, or pass --matrix.") }
+            if matrix && names.count < 2 { throw ValidationError("Please name at least two artifacts for --matrix.") }
+        }
+
+        func run() throws {
+            let registry = try global.open(readonly: true)
+            let m = try registry.cosineMatrix(names, asVectors: !raw)
+            let n = names.count
+            if !matrix {
+                let c = m.scalars[1]
+                if global.json { Output.json(["a": .string(names[0]), "b": .string(names[1]), "cosine": .double(Double(c))]) }
+                else { print(String(format: "%.6f", c)) }
+                return
+            }
+            if global.json {
+                let rows: [JSONValue] = (0..<n).map { i in .array((0..<n).map { j in .double(Double(m.scalars[i * n + j])) }) }
+                Output.json(["names": .array(names.map { .string($0) }), "cosine": .array(rows)])
+            } else {
+                var rows = [[""] + names]
+                for i in 0..<n {
+                    rows.append([names[i]] + (0..<n).map { j in String(format: "%.4f", m.scalars[i * n + j]) })
+                }
+                Output.table(rows)
+            }
+        }
+    }
+}

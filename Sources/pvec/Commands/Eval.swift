@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import PVecStore
+import PVecTrain
+
+extension PVec {
+    struct Eval: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Score a prompt on a labelled dataset and store the evaluation.",
+            discussion: """
+            Reports accuracy, macro-F1 and per-class counts; the evaluation is stored linked to the
+            prompt and the data hash (see `pvec show NAME`). --no-prompt gives the zero-shot baseline.
+            Example: pvec eval movie --task data/movie/task.json --data data/movie/test.jsonl
+            """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var modelOptions: ModelOptions
+        @Argument(help: "The prompt to evaluate.") var name: String?
+        @Option(help: "Task file.") var task: String
+        @Option(help: "Labelled data, JSONL.") var data: String
+        @Flag(help: "Evaluate the backbone without a prompt (zero-shot baseline).") var noPrompt = false
+        @Option(help: "Use only the first N examples.") var limit: Int?
+        @Option(help: "Softmax temperature (as in training).") var temperature: Float = 0.05
+        @Option(help: "Longest input in tokens.") var maxLength: Int = 128
+
+        func validate() throws {
+            if name == nil && !noPrompt { throw ValidationError("Please name a prompt, or pass --no-prompt.") }
+            if name != nil && noPrompt { throw ValidationError("Please give either a prompt or --no-prompt, not both.") }
+            if let limit, limit <= 0 { throw ValidationError("Please give --limit of at least 1.") }
+        }
+
+        func run() throws {
+            let registry = try global.open()
+            let spec = try TaskSpec.load(URL(fileURLWithPath: task))
+            var dataset = try Dataset.load(URL(fileURLWithPath: data), task: spec)
+            if let limit { dataset = dataset.prefix(limit) }
+            if let name { _ = try registry.resolve(name) }  // fail on a bad name before loading the model
+            let model = try modelOptions.load()
+            let reporter = ProgressReporter()
+            let total = dataset.examples.count
+            let (stored, m) = try registry.evaluate(name, task: spec, data: dataset, model: model, temperature: temperature,
+                                                    maxLength: maxLength, command: GlobalOptions.commandLine,
+                                                    progress: global.json ? nil : { reporter.counting($0, of: total, "eval") })
+            if global.json {
+                Output.json(.object(["id": .string(stored.id.hex), "name": name.map { .string($0) } ?? .null]
+                    .merging(m.json(labelNames: spec.labels.map(\.name))) { a, _ in a }))
+                return
+            }
+            print(String(format: "%@ on %@ (%d examples): accuracy %.4f  macro-F1 %.4f", name ?? "no prompt", dataset.source, m.count, m.accuracy, m.macroF1))
+            var rows = [["label", "gold", "predicted", "correct"]]
+            for (i, c) in m.perLabel.enumerated() {
+                rows.append([spec.labels[i].name, String(c.gold), String(c.predicted), String(c.correct)])
+            }
+            Output.table(rows)
+            print("evaluation \(stored.id.short)")
+        }
+    }
+}

@@ -1,0 +1,65 @@
+import ArgumentParser
+import PVecStore
+
+extension PVec {
+    struct Lineage: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print where an artifact came from: its parents down to the roots.",
+            discussion: "Example: pvec lineage nli    pvec lineage nli --dot | dot -Tsvg > nli.svg")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Name, name@N, tag or id prefix.") var name: String
+        @Flag(help: "Print Graphviz dot instead of a tree.") var dot = false
+
+        func run() throws {
+            let registry = try global.open(readonly: true)
+            let id = try registry.resolve(name)
+            let graph = try registry.lineage(of: id)
+            var labels: [ArtifactID: String] = [:]
+            for nid in graph.nodes.keys {
+                let names = (try? registry.names(of: nid)) ?? []
+                labels[nid] = names.first ?? nid.short
+            }
+            if global.json {
+                Output.json([
+                    "root": .string(id.hex),
+                    "nodes": .array(graph.nodes.keys.sorted().map { nid in
+                        let m = graph.nodes[nid]!
+                        return ["id": .string(nid.hex), "kind": .string(m.kind.rawValue), "op": .string(m.recipe.op),
+                                "label": .string(labels[nid]!)]
+                    }),
+                    "edges": .array(graph.edges.map { ["child": .string($0.child.hex), "parent": .string($0.parent.hex), "role": .string($0.role.rawValue)] }),
+                ])
+            } else if dot {
+                print("digraph lineage {")
+                print("  rankdir=BT; node [shape=box, fontname=\"Helvetica\"];")
+                for nid in graph.nodes.keys.sorted() {
+                    let m = graph.nodes[nid]!
+                    print("  \"\(nid.short)\" [label=\"\(labels[nid]!)\\n\(m.kind.rawValue) · \(m.recipe.op)\\n\(nid.short)\"];")
+                }
+                for e in graph.edges {
+                    print("  \"\(e.child.short)\" -> \"\(e.parent.short)\" [label=\"\(e.role.rawValue)\"];")
+                }
+                print("}")
+            } else {
+                var seen = Set<ArtifactID>()
+                func walk(_ nid: ArtifactID, role: ParentRole?, prefix: String, last: Bool, top: Bool) {
+                    let m = graph.nodes[nid]
+                    let branch = top ? "" : (last ? "└─ " : "├─ ")
+                    let roleText = role.map { "\($0.rawValue): " } ?? ""
+                    let desc = m.map { "\($0.kind.rawValue) \($0.recipe.op)" } ?? "?"
+                    let repeated = seen.contains(nid)
+                    print("\(prefix)\(branch)\(roleText)\(labels[nid] ?? nid.short) [\(nid.short)] \(desc)\(repeated ? " (see above)" : "")")
+                    if repeated { return }
+                    seen.insert(nid)
+                    let parents = m?.parents ?? []
+                    let childPrefix = top ? "" : prefix + (last ? "   " : "│  ")
+                    for (i, p) in parents.enumerated() {
+                        walk(p.id, role: p.role, prefix: childPrefix, last: i == parents.count - 1, top: false)
+                    }
+                }
+                walk(id, role: nil, prefix: "", last: true, top: true)
+            }
+        }
+    }
+}

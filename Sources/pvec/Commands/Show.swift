@@ -1,0 +1,54 @@
+import ArgumentParser
+import PVecStore
+
+extension PVec {
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show an artifact's manifest, names, tags, children and evaluations.",
+            discussion: "Example: pvec show mnli    pvec show mnli@1 --json")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "Name, name@N, tag or id prefix.") var name: String
+
+        func run() throws {
+            let registry = try global.open(readonly: true)
+            let id = try registry.resolve(name)
+            let m = try registry.manifest(id)
+            let names = try registry.names(of: id)
+            let tags = try registry.tags(of: id)
+            let children = try registry.children(of: id)
+            let evaluations = try children.filter { $0.role == .evaluated }.map { try ($0.id, registry.manifest($0.id)) }
+            if global.json {
+                Output.json([
+                    "id": .string(id.hex),
+                    "manifest": m.json,
+                    "names": .array(names.map { .string($0) }),
+                    "tags": .array(tags.map { .string($0) }),
+                    "children": .array(children.map { ["role": .string($0.role.rawValue), "id": .string($0.id.hex)] }),
+                    "evaluations": .array(evaluations.map { ["id": .string($0.0.hex), "metrics": .object($0.1.metrics), "params": .object($0.1.recipe.params)] }),
+                ])
+                return
+            }
+            print("id        \(id.hex)")
+            print("kind      \(m.kind.rawValue)")
+            if let shape = m.shape { print("shape     \(shape) \(m.dtype?.rawValue ?? "")") }
+            if let b = m.backbone { print("backbone  \(b)") }
+            if let blob = m.blob { print("blob      \(blob.hex)") }
+            if !names.isEmpty { print("names     \(names.joined(separator: ", "))") }
+            if !tags.isEmpty { print("tags      \(tags.joined(separator: ", "))") }
+            print("recipe    \(m.recipe.op) \(JSONValue.object(m.recipe.params).canonicalString)")
+            for p in m.parents {
+                let pn = (try? registry.names(of: p.id).first) ?? nil
+                print("parent    \(p.role.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(p.id.short)\(pn.map { " (\($0))" } ?? "")")
+            }
+            if !m.metrics.isEmpty { print("metrics   \(JSONValue.object(m.metrics).canonicalString)") }
+            for c in children where c.role != .evaluated {
+                print("child     \(c.role.rawValue.padding(toLength: 8, withPad: " ", startingAt: 0)) \(c.id.short)")
+            }
+            for (eid, e) in evaluations {
+                let data = e.recipe.params["data"]?.stringValue ?? "?"
+                print("eval      \(eid.short) on \(data): \(JSONValue.object(e.metrics).canonicalString)")
+            }
+        }
+    }
+}

@@ -1,0 +1,20 @@
+import ArgumentParser
+import PVecOps
+
+extension PVec {
+    struct Sub: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Subtract task prompt vectors: tau_a - tau_b.",
+            discussion: "Example: pvec sub movie amazon --name movie-minus-amazon")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The vector to subtract from.") var a: String
+        @Argument(help: "The vector to subtract.") var b: String
+        @Option(help: "Name for the result.") var name: String?
+
+        func run() throws {
+            let registry = try global.open()
+            Output.report(try registry.subVectors(a, b, name: name, command: GlobalOptions.commandLine), json: global.json)
+        }
+    }
+}

@@ -1,0 +1,61 @@
+import Foundation
+import PVecOps
+import PVecStore
+import PVecTensor
+
+/// Printing helpers shared by the commands: JSON for scripts, aligned text for people.
+enum Output {
+    static func json(_ value: JSONValue) {
+        print(value.canonicalString)
+    }
+
+    /// Left-aligned columns separated by two spaces.
+    static func table(_ rows: [[String]]) {
+        guard let first = rows.first else { return }
+        var widths = [Int](repeating: 0, count: first.count)
+        for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
+        for r in rows {
+            let line = r.enumerated().map { i, c in
+                i == r.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+            }.joined(separator: "  ")
+            print(line)
+        }
+    }
+
+    static func stored(_ s: Stored) -> JSONValue {
+        var o: [String: JSONValue] = [
+            "id": .string(s.id.hex),
+            "kind": .string(s.manifest.kind.rawValue),
+            "op": .string(s.manifest.recipe.op),
+        ]
+        if let shape = s.manifest.shape { o["shape"] = .array(shape.dims.map { .int(Int64($0)) }) }
+        if let n = s.name { o["name"] = .string(n) }
+        if let v = s.version { o["version"] = .int(Int64(v)) }
+        return .object(o)
+    }
+
+    /// "created vector 1a2b3c4d5e6f [100, 768] as mnli-tau@1".
+    static func storedLine(_ s: Stored) -> String {
+        var line = "\(s.manifest.kind.rawValue) \(s.id.short)"
+        if let shape = s.manifest.shape { line += " \(shape)" }
+        if let n = s.name, let v = s.version { line += " -> \(n)@\(v)" }
+        return line
+    }
+
+    static func report(_ s: Stored, json: Bool) {
+        if json { Output.json(stored(s)) } else { print(storedLine(s)) }
+    }
+
+    static func dims(_ shape: Shape?) -> JSONValue {
+        shape.map { .array($0.dims.map { .int(Int64($0)) }) } ?? .null
+    }
+
+    static func iso(_ d: Date) -> String {
+        ISO8601DateFormatter().string(from: d)
+    }
+}
+
+/// Writes to standard error (progress and warnings, never results).
+func printErr(_ s: String) {
+    FileHandle.standardError.write(Data((s + "\n").utf8))
+}
