@@ -45,6 +45,11 @@ let package = Package(
             "PVecTrain", "PVecOps", "PVecStore", "PVecModel", "PVecAlgebra", "PVecTensor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        // Benchmarks: `swift run -c release pvec-bench --help` (figures in the README).
+        .executableTarget(name: "pvec-bench", dependencies: [
+            "PVecTrain", "PVecOps", "PVecStore", "PVecModel", "PVecAlgebra", "PVecTensor",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Benchmarks/pvec-bench"),
         .testTarget(name: "PVecTensorTests", dependencies: ["PVecTensor"]),
         .testTarget(name: "PVecAlgebraTests", dependencies: ["PVecAlgebra", "PVecTensor"]),
         .testTarget(name: "PVecStoreTests", dependencies: ["PVecStore", "PVecTensor"]),
