@@ -7,7 +7,7 @@ import Foundation
 /// offset 0  "PVB1"          magic
 /// offset 4  flags (u8)      bit 0: byte-shuffled data section; other bits must be 0
 /// offset 5  length (u64 LE) size of the canonical safetensors bytes once inflated
-/// offset 13 zlib stream     (RFC 1950, deflate level 9)
+/// offset 13 zlib stream     (RFC 1950, deflate level 6)
 /// ```
 ///
 /// Shuffling transposes the float data section (everything after the safetensors header)
@@ -20,6 +20,8 @@ enum BlobEncoding {
     static let shuffleFlag: UInt8 = 1
     /// Refuses headers announcing absurd sizes (a corrupt length would otherwise allocate it).
     static let maxRawSize: UInt64 = 1 << 36
+    /// zlib's default: level 9 saved under 0.1 % on prompts and took 40 % longer.
+    static let level: Int32 = 6
 
     /// Encodes canonical safetensors bytes, shuffled or not.
     static func encode(_ raw: [UInt8], shuffle: Bool) -> [UInt8] {
@@ -114,7 +116,7 @@ enum BlobEncoding {
         var out = [UInt8](repeating: 0, count: Int(bound))
         let rc = out.withUnsafeMutableBufferPointer { dst in
             bytes.withUnsafeBufferPointer { src in
-                compress2(dst.baseAddress, &bound, src.baseAddress, uLong(src.count), 9)
+                compress2(dst.baseAddress, &bound, src.baseAddress, uLong(src.count), level)
             }
         }
         // compress2 only fails on bad arguments or out of memory, both programming errors here.

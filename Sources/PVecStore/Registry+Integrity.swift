@@ -219,8 +219,8 @@ extension Registry {
     ///
     /// Reachable: every artifact a name, a history entry or a tag points at, everything those
     /// descend from (the closure over parents), and every artifact whose `evaluated` parent is
-    /// reachable (an evaluation of something kept is kept, with its own parents). Catalog rows
-    /// are removed in one IMMEDIATE transaction, then the object files.
+    /// reachable (an evaluation of something kept is kept, with its own parents). Rows and
+    /// files are removed in one IMMEDIATE transaction, holding the catalog's write lock.
     ///
     /// Manifest objects the catalog does not index are never removed (after a lost catalog
     /// they are all there is; `rebuildCatalog` indexes them). Blobs no artifact uses are
@@ -229,26 +229,31 @@ extension Registry {
     /// - Parameters:
     ///   - dryRun: report what would go, remove nothing.
     public func gc(dryRun: Bool, gracePeriod: TimeInterval) throws -> GCReport {
-        let plan: (removed: [String], blobsOfRemoved: Set<String>, keptBlobs: Set<String>) = try catalogTransaction(write: !dryRun) { db in
-            var parents: [String: [(parent: String, role: String)]] = [:]
+        // Everything, file deletions included, happens under the catalog's write lock (a read
+        // transaction for a dry run): `writeManifest` checks and writes under the same lock,
+        // so it never sees a blob that is about to vanish.
+        try catalogTransaction(write: !dryRun) { db in
+            var parents: [String: [String]] = [:]
             var evaluations: [String: [String]] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT child, parent, role FROM edges ORDER BY child, position") {
-                parents[r["child"], default: []].append((r["parent"], r["role"]))
+                parents[r["child"], default: []].append(r["parent"])
                 if (r["role"] as String) == ParentRole.evaluated.rawValue { evaluations[r["parent"], default: []].append(r["child"]) }
             }
             var reachable: Set<String> = []
             var stack = try String.fetchAll(db, sql: "SELECT id FROM refs UNION SELECT id FROM ref_history UNION SELECT id FROM tags")
             while let next = stack.popLast() {
                 guard reachable.insert(next).inserted else { continue }
-                stack += (parents[next] ?? []).map(\.parent)
+                stack += parents[next] ?? []
                 stack += evaluations[next] ?? []
             }
             var removed: [String] = []
+            var catalogued: Set<String> = []
             var blobsOfRemoved: Set<String> = []
             var keptBlobs: Set<String> = []
             for r in try Row.fetchAll(db, sql: "SELECT id, blob FROM artifacts ORDER BY id") {
                 let hex: String = r["id"]
                 let blob: String? = r["blob"]
+                catalogued.insert(hex)
                 if reachable.contains(hex) {
                     if let blob { keptBlobs.insert(blob) }
                 } else {
@@ -256,45 +261,41 @@ extension Registry {
                     if let blob { blobsOfRemoved.insert(blob) }
                 }
             }
-            if !dryRun {
-                for hex in removed {
-                    try db.execute(sql: "DELETE FROM artifacts WHERE id = ?", arguments: [hex])
+            // Manifest objects outside the catalog stay, and so do their blobs.
+            for hex in try manifestObjects.allIDs() where !catalogued.contains(hex) {
+                if let bytes = try? manifestObjects.read(hex), let m = try? Manifest(json: JSONValue.parse(bytes)), let b = m.blob {
+                    keptBlobs.insert(b.hex)
                 }
             }
-            return (removed, blobsOfRemoved, keptBlobs)
-        }
-        // Blobs named by manifest objects outside the catalog stay, like those objects.
-        var keptBlobs = plan.keptBlobs
-        let catalogued = Set(try catalogRead { db in try String.fetchAll(db, sql: "SELECT id FROM artifacts") })
-        let removedSet = Set(plan.removed)
-        for hex in try manifestObjects.allIDs() where !catalogued.contains(hex) && !removedSet.contains(hex) {
-            if let bytes = try? manifestObjects.read(hex), let m = try? Manifest(json: JSONValue.parse(bytes)), let b = m.blob {
-                keptBlobs.insert(b.hex)
+            let now = Date()
+            var blobs: [String] = []
+            for hex in try objects.allIDs() where !keptBlobs.contains(hex) {
+                if blobsOfRemoved.contains(hex) {
+                    blobs.append(hex)
+                } else if let m = (try? FileManager.default.attributesOfItem(atPath: objects.url(for: hex).path))?[.modificationDate] as? Date,
+                          now.timeIntervalSince(m) >= gracePeriod {
+                    blobs.append(hex)
+                }
             }
-        }
-        let now = Date()
-        var blobs: [String] = []
-        for hex in try objects.allIDs() where !keptBlobs.contains(hex) {
-            if plan.blobsOfRemoved.contains(hex) {
-                blobs.append(hex)
-            } else if let m = (try? FileManager.default.attributesOfItem(atPath: objects.url(for: hex).path))?[.modificationDate] as? Date,
-                      now.timeIntervalSince(m) >= gracePeriod {
-                blobs.append(hex)
+            let temps = staleTempFiles()
+            var bytes: Int64 = 0
+            for hex in removed { bytes += manifestObjects.size(hex) }
+            for hex in blobs { bytes += objects.size(hex) }
+            for u in temps { bytes += Int64((try? FileManager.default.attributesOfItem(atPath: u.path))?[.size] as? Int ?? 0) }
+            if !dryRun {
+                // The rows go in this transaction; a file that cannot be deleted (rare: the
+                // folder became read-only) stays behind as an uncatalogued object, which
+                // checkIntegrity reports and rebuildCatalog re-indexes, rather than undoing
+                // deletions already made.
+                for hex in removed { try db.execute(sql: "DELETE FROM artifacts WHERE id = ?", arguments: [hex]) }
+                for hex in removed { try? manifestObjects.remove(hex) }
+                blobs = blobs.filter { (try? objects.remove($0)) != nil }
+                for u in temps { _ = unlink(u.path) }
             }
+            return GCReport(removedArtifacts: removed.map { ArtifactID(unchecked: $0) },
+                            removedBlobs: blobs.map { BlobID(unchecked: $0) },
+                            removedTempFiles: temps.map(\.path), bytesFreed: bytes, dryRun: dryRun)
         }
-        let temps = staleTempFiles()
-        var bytes: Int64 = 0
-        for hex in plan.removed { bytes += manifestObjects.size(hex) }
-        for hex in blobs { bytes += objects.size(hex) }
-        for u in temps { bytes += Int64((try? FileManager.default.attributesOfItem(atPath: u.path))?[.size] as? Int ?? 0) }
-        if !dryRun {
-            for hex in plan.removed { try manifestObjects.remove(hex) }
-            for hex in blobs { try objects.remove(hex) }
-            for u in temps { _ = unlink(u.path) }
-        }
-        return GCReport(removedArtifacts: plan.removed.map { ArtifactID(unchecked: $0) },
-                        removedBlobs: blobs.map { BlobID(unchecked: $0) },
-                        removedTempFiles: temps.map(\.path), bytesFreed: bytes, dryRun: dryRun)
     }
 
     private func catalogTransaction<T>(write: Bool, _ body: (Database) throws -> T) throws -> T {

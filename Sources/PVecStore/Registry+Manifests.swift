@@ -9,8 +9,8 @@ extension Registry {
     ///
     /// Its blob and parents must already be in the registry. Writing a manifest that is
     /// already there succeeds and returns the same id. The object is written before the
-    /// catalog row, so a crash in between leaves an object that `checkIntegrity` reports
-    /// and `rebuildCatalog` (or writing it again) indexes.
+    /// catalog row commits, so a crash in between leaves an object that `checkIntegrity`
+    /// reports and `rebuildCatalog` (or writing it again) indexes.
     /// - Throws: `StoreError.malformedManifest`, `.missingObject` (blob), `.missingParent`,
     ///   `.notWritable`.
     @discardableResult
@@ -18,20 +18,21 @@ extension Registry {
         try requireWritable()
         try m.validate()
         let id = m.id
-        if let blob = m.blob, !hasBlob(blob) {
-            throw StoreError.missingObject(id: blob.hex, what: "blob")
-        }
-        let parentIDs = Set(m.parents.map(\.id))
-        let present = try catalogRead { db in
-            try Set(String.fetchAll(db, sql: "SELECT id FROM artifacts WHERE id IN (SELECT value FROM json_each(?))",
-                                    arguments: [JSONValue.array(parentIDs.map { .string($0.hex) }).canonicalString]))
-        }
-        if let missing = parentIDs.sorted().first(where: { !present.contains($0.hex) }) {
-            throw StoreError.missingParent(child: id.hex, parent: missing.hex)
-        }
         let bytes = m.canonicalBytes
-        try manifestObjects.write(bytes, as: id.hex)
+        let parentIDs = Set(m.parents.map(\.id))
+        // Checks and writes happen under the catalog's write lock, so a concurrent `gc`
+        // (which deletes files under the same lock) cannot remove the blob or the manifest
+        // object between the check and the catalog row.
         try catalogWrite { db in
+            if let blob = m.blob, !hasBlob(blob) {
+                throw StoreError.missingObject(id: blob.hex, what: "blob")
+            }
+            let present = try Set(String.fetchAll(db, sql: "SELECT id FROM artifacts WHERE id IN (SELECT value FROM json_each(?))",
+                                                  arguments: [JSONValue.array(parentIDs.map { .string($0.hex) }).canonicalString]))
+            if let missing = parentIDs.sorted().first(where: { !present.contains($0.hex) }) {
+                throw StoreError.missingParent(child: id.hex, parent: missing.hex)
+            }
+            try manifestObjects.write(bytes, as: id.hex)
             try Self.index(m, id: id, bytes: bytes, createdAt: Date(), in: db)
         }
         return id

@@ -67,6 +67,17 @@ final class ConcurrencyTests: XCTestCase {
             throw XCTSkip("helper for testTwoProcessesLoseNothing")
         }
         let reg = try Registry.open(at: URL(fileURLWithPath: root))
+        if worker == "endless" {
+            // Killed by testWriterKilledMidWrite; the bound only keeps a stray child from running forever.
+            for i in 0..<100_000 {
+                let t = Fixtures.normal([64, 96], seed: UInt64(i))
+                let blob = try reg.putBlob(t)
+                let id = try reg.writeManifest(Manifest(kind: .prompt, blob: blob, shape: t.shape, backbone: nil,
+                                                        recipe: Recipe(op: "import", params: ["i": .int(Int64(i))])))
+                try reg.updateRef("k/\(i % 50)", to: id, command: "endless")
+            }
+            return
+        }
         let ids = try (0..<4).map { try reg.resolve("base\($0)") }
         for i in 0..<100 {
             // Each child also writes its own artifacts, exercising object writes side by side.
@@ -74,6 +85,39 @@ final class ConcurrencyTests: XCTestCase {
             try reg.updateRef("p\(worker)/r\(i)", to: i % 2 == 0 ? ids[i % 4] : own, command: "child \(worker)")
             try reg.updateRef("shared", to: ids[(i + Int(worker)!) % 4], command: "child \(worker)")
         }
+    }
+
+    /// A writer killed with SIGKILL in the middle of its work leaves no partial object and a
+    /// consistent catalog: at worst manifest objects not yet indexed, which a rebuild indexes.
+    func testWriterKilledMidWrite() throws {
+        let dir = try TempDir()
+        let setup = try Registry.create(at: dir.url)
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        p.arguments = ["PVecStoreTests.ConcurrencyTests/testChildWriter"]
+        var env = ProcessInfo.processInfo.environment
+        env[Self.childEnv] = dir.url.path
+        env["PVEC_STORE_TEST_WORKER"] = "endless"
+        p.environment = env
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        let deadline = Date(timeIntervalSinceNow: 120)
+        while try setup.refs().count < 20 && Date() < deadline && p.isRunning { usleep(20_000) }
+        XCTAssertTrue(p.isRunning, "the child should still be writing")
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        XCTAssertGreaterThanOrEqual(try setup.refs().count, 20)
+
+        let reg = try Registry.open(at: dir.url)
+        let leftovers = reg.staleTempFiles() + reg.objects.staleTempFiles(maxAge: 0) + reg.manifestObjects.staleTempFiles(maxAge: 0)
+        XCTAssertEqual(leftovers.filter { $0.lastPathComponent.contains("_\(p.processIdentifier)_") }, [],
+                       "the dead writer's temp files are gone after open")
+        let problems = try reg.checkIntegrity()
+        XCTAssertTrue(problems.allSatisfy { $0.kind == .notInCatalog }, "\(problems)")
+        try reg.rebuildCatalog()
+        XCTAssertEqual(try reg.checkIntegrity(), [])
+        for r in try reg.refs() { XCTAssertNoThrow(try reg.tensor(r.id)) }
     }
 
     private func checkAfterConcurrentWrites(_ reg: Registry, names: [String]) throws {
