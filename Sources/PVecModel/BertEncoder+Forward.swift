@@ -1,0 +1,152 @@
+import PVecTensor
+
+extension BertEncoder {
+    /// The forward pass behind `forward` and `embed`.
+    ///
+    /// - Parameters:
+    ///   - forBackward: keep every layer's activations and remember the batch for `backward`.
+    func run(_ batch: [TokenizedText], prompt: Tensor?, normalize: Bool, forBackward: Bool) throws -> Tensor {
+        precondition(!batch.isEmpty, "forward needs at least one sequence")
+        let C = config.width
+        var m = 0
+        if let prompt {
+            guard prompt.shape.rank == 2, prompt.shape.width == C else {
+                throw ModelError.promptWidthMismatch(promptShape: prompt.shape.dims, width: C)
+            }
+            m = prompt.shape.rows
+        }
+        let lengths = batch.map { seq -> Int in
+            precondition(seq.count >= 1, "a sequence holds at least [CLS]")
+            return seq.count + m
+        }
+        let B = batch.count
+        let T = lengths.max()!
+        guard T <= config.maxPositions else {
+            throw ModelError.sequenceTooLong(length: T, limit: config.maxPositions)
+        }
+        let acts = ensureActivations(B: B, T: T, keepLayers: forBackward)
+        lastForward = nil
+        parameters.storage.withUnsafeBufferPointer { storage in
+            let p = storage.baseAddress!
+            fillEmbeddings(acts, batch: batch, prompt: prompt, lengths: lengths, B: B, T: T, params: p)
+            encode(acts, lengths: lengths, B: B, T: T, params: p)
+        }
+        pool(acts, lengths: lengths, B: B, T: T, normalize: normalize)
+        if forBackward {
+            lastForward = ForwardRecord(B: B, T: T, promptRows: m, lengths: lengths, normalize: normalize)
+        }
+        return Tensor(shape: [B, C], scalars: Array(UnsafeBufferPointer(start: acts.output, count: B * C)))
+    }
+
+    /// The cache for this batch: the current one if it fits, else a larger one.
+    private func ensureActivations(B: Int, T: Int, keepLayers: Bool) -> BertActivations {
+        if let a = activations, a.fits(B: B, T: T, needsLayers: keepLayers) { return a }
+        let old = activations
+        activations = nil    // free the old block before allocating the new one
+        let a = BertActivations(config: config, capacity: max(B * T, old?.capacity ?? 0),
+                                maxT: max(T, old?.maxT ?? 0), keepsLayers: keepLayers || (old?.keepsLayers ?? false))
+        activations = a
+        return a
+    }
+
+    /// inp, emb: [B, T, C] and the embedding LayerNorm into x: [B, T, C].
+    ///
+    /// Row t of sequence b is `[CLS]` (t = 0), prompt row t-1 (1 <= t <= m), then token t-m;
+    /// padding rows are zero before the position and type embeddings are added.
+    private func fillEmbeddings(_ acts: BertActivations, batch: [TokenizedText], prompt: Tensor?,
+                                lengths: [Int], B: Int, T: Int, params p: UnsafePointer<Float>) {
+        let C = config.width
+        let m = prompt?.shape.rows ?? 0
+        let wte = p + parameters.wordEmbeddings
+        let wpe = p + parameters.positionEmbeddings
+        let wtt = p + parameters.typeEmbeddings
+        let promptScalars = prompt?.scalars ?? []
+        promptScalars.withUnsafeBufferPointer { promptBuf in
+            for b in 0..<B {
+                let seq = batch[b]
+                for t in 0..<T {
+                    let row = acts.inp + (b * T + t) * C
+                    var type = 0
+                    if t >= lengths[b] {
+                        BertKernels.zero(row, count: C)
+                    } else if t >= 1 && t <= m {
+                        row.update(from: promptBuf.baseAddress! + (t - 1) * C, count: C)
+                    } else {
+                        let j = t == 0 ? 0 : t - m
+                        let id = seq.ids[j]
+                        precondition(id >= 0 && id < config.vocabularySize, "token id \(id) outside the vocabulary")
+                        type = seq.typeIds[j]
+                        precondition(type >= 0 && type < config.typeVocabularySize, "token type \(type) out of range")
+                        row.update(from: wte + id * C, count: C)
+                    }
+                    let e = acts.emb + (b * T + t) * C
+                    let pos = wpe + t * C
+                    let typ = wtt + type * C
+                    for i in 0..<C { e[i] = row[i] + pos[i] + typ[i] }
+                }
+            }
+        }
+        BertKernels.layernormForward(out: acts.x, mean: acts.embMean, rstd: acts.embRstd, inp: acts.emb,
+                                     weight: p + parameters.embLnWeight, bias: p + parameters.embLnBias,
+                                     N: B * T, C: C, eps: config.layerNormEpsilon)
+    }
+
+    /// The encoder layers: x: [B, T, C] -> x: [B, T, C].
+    private func encode(_ acts: BertActivations, lengths: [Int], B: Int, T: Int, params p: UnsafePointer<Float>) {
+        let C = config.width, F = config.ffnWidth, NH = config.heads, N = B * T
+        let cap = acts.capacity
+        let eps = config.layerNormEpsilon
+        for (l, w) in parameters.layers.enumerated() {
+            let qkv = acts.slice(acts.qkv, layer: l, perLayer: cap * 3 * C)
+            let att = acts.slice(acts.att, layer: l, perLayer: cap * NH * acts.maxT)
+            let res1 = acts.slice(acts.res1, layer: l, perLayer: cap * C)
+            let ln1Mean = acts.slice(acts.ln1Mean, layer: l, perLayer: cap)
+            let ln1Rstd = acts.slice(acts.ln1Rstd, layer: l, perLayer: cap)
+            let fch = acts.slice(acts.fch, layer: l, perLayer: cap * F)
+            let res2 = acts.slice(acts.res2, layer: l, perLayer: cap * C)
+            let ln2Mean = acts.slice(acts.ln2Mean, layer: l, perLayer: cap)
+            let ln2Rstd = acts.slice(acts.ln2Rstd, layer: l, perLayer: cap)
+
+            BertKernels.matmulForward(out: qkv, inp: acts.x, weight: p + w.qkvWeight, bias: p + w.qkvBias,
+                                      N: N, IC: C, OC: 3 * C)
+            BertKernels.attentionForward(out: acts.atty, att: att, qkv: qkv, lengths: lengths,
+                                         B: B, T: T, C: C, NH: NH)
+            BertKernels.matmulForward(out: res1, inp: acts.atty, weight: p + w.attnProjWeight,
+                                      bias: p + w.attnProjBias, N: N, IC: C, OC: C)
+            BertKernels.residualForward(out: res1, inp: acts.x, count: N * C)
+            BertKernels.layernormForward(out: acts.ln1, mean: ln1Mean, rstd: ln1Rstd, inp: res1,
+                                         weight: p + w.ln1Weight, bias: p + w.ln1Bias, N: N, C: C, eps: eps)
+            BertKernels.matmulForward(out: fch, inp: acts.ln1, weight: p + w.fc1Weight, bias: p + w.fc1Bias,
+                                      N: N, IC: C, OC: F)
+            BertKernels.geluForward(out: acts.fchGelu, inp: fch, count: N * F)
+            BertKernels.matmulForward(out: res2, inp: acts.fchGelu, weight: p + w.fc2Weight,
+                                      bias: p + w.fc2Bias, N: N, IC: F, OC: C)
+            BertKernels.residualForward(out: res2, inp: acts.ln1, count: N * C)
+            BertKernels.layernormForward(out: acts.x, mean: ln2Mean, rstd: ln2Rstd, inp: res2,
+                                         weight: p + w.ln2Weight, bias: p + w.ln2Bias, N: N, C: C, eps: eps)
+        }
+    }
+
+    /// x: [B, T, C] -> pooled: [B, C] (mean over each sequence's positions) -> output: [B, C].
+    private func pool(_ acts: BertActivations, lengths: [Int], B: Int, T: Int, normalize: Bool) {
+        let C = config.width
+        for b in 0..<B {
+            let out = acts.pooled + b * C
+            BertKernels.zero(out, count: C)
+            for t in 0..<lengths[b] {
+                BertKernels.residualForward(out: out, inp: acts.x + (b * T + t) * C, count: C)
+            }
+            let inv = 1 / Float(lengths[b])
+            var sq: Float = 0
+            for i in 0..<C {
+                out[i] *= inv
+                sq += out[i] * out[i]
+            }
+            let norm = sq.squareRoot()
+            acts.poolNorm[b] = norm
+            let y = acts.output + b * C
+            let scale: Float = normalize ? 1 / max(norm, 1e-12) : 1
+            for i in 0..<C { y[i] = out[i] * scale }
+        }
+    }
+}
