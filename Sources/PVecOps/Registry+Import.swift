@@ -33,6 +33,7 @@ extension Registry {
         guard req.kind.isPromptShaped else {
             throw OpsError.wrongKind(req.url.lastPathComponent, req.kind, expected: "init, prompt or vector")
         }
+        try RefName.validate(req.name)
         let loaded = try LoadedTensor.read(req.url, key: req.key)
         var t = loaded.tensor
         if t.shape.rank == 1 { t = try t.reshaped([1, t.count]) }

@@ -6,6 +6,7 @@ extension Registry {
     ///
     /// - Throws: `OpsError` when kinds, shapes or backbones do not fit.
     public func makeVector(tuned: String, init initSpec: String, name: String?, command: String) throws -> Stored {
+        if let name { try RefName.validate(name) }
         let t = try operand(tuned)
         let i = try operand(initSpec)
         guard t.manifest.kind.isPromptShaped else { throw OpsError.wrongKind(t.spec, t.manifest.kind, expected: "a prompt") }
@@ -51,15 +52,41 @@ extension Registry {
         }
     }
 
+    /// Resolves every spec and checks, from manifests alone, that each is a vector or a prompt
+    /// with a recorded init and that all share one backbone and shape. Run before anything is
+    /// stored, so a refused command leaves the registry as it was.
+    func checkVectorOperands(_ specs: [String], extra: [Operand] = []) throws {
+        var sources: [Operand] = []
+        for spec in specs {
+            let o = try operand(spec)
+            switch o.manifest.kind {
+            case .vector:
+                break
+            case .prompt, .`init`:
+                guard let i = o.initParent else { throw OpsError.noRecordedInit(spec) }
+                let im = Operand(spec: "\(spec)'s init", id: i, manifest: try manifest(i))
+                _ = try commonBackbone([o, im])
+                _ = try commonShape([o, im])
+            default:
+                throw OpsError.wrongKind(spec, o.manifest.kind, expected: "a vector or a prompt with a recorded init")
+            }
+            sources.append(o)
+        }
+        _ = try commonBackbone(sources + extra)
+        _ = try commonShape(sources + extra)
+    }
+
     /// tau₁ + … + tauₙ scaled by λ, optionally materialised onto an init
     /// (Belanec et al. 2024, eq. 6: P = P_init + λ Σ τ_i).
     public func addVectors(_ specs: [String], lambda: Double, onto: String?, name: String?, command: String) throws -> Stored {
+        if let name { try RefName.validate(name) }
         guard !specs.isEmpty else { throw OpsError.tooFewOperands(1) }
+        let base = try onto.map { try operand($0) }
+        try checkVectorOperands(specs, extra: base.map { [$0] } ?? [])
         var ops = try specs.map { try vectorOperand($0, store: true, command: command).0 }
         var parents: [(role: ParentRole, operand: Operand)] = ops.map { (.operand, $0) }
         var kind = ArtifactKind.vector
-        if let onto {
-            let base = try operand(onto)
+        if let onto, let base {
             guard base.manifest.kind.isPromptShaped, base.manifest.kind != .vector else {
                 throw OpsError.wrongKind(onto, base.manifest.kind, expected: "an init or prompt to add onto")
             }
@@ -75,6 +102,8 @@ extension Registry {
 
     /// tau_a − tau_b.
     public func subVectors(_ a: String, _ b: String, name: String?, command: String) throws -> Stored {
+        if let name { try RefName.validate(name) }
+        try checkVectorOperands([a, b])
         let ops = [try vectorOperand(a, store: true, command: command).0, try vectorOperand(b, store: true, command: command).0]
         let backbone = try commonBackbone(ops)
         _ = try commonShape(ops)
@@ -84,6 +113,8 @@ extension Registry {
 
     /// −tau.
     public func negVector(_ a: String, name: String?, command: String) throws -> Stored {
+        if let name { try RefName.validate(name) }
+        try checkVectorOperands([a])
         let o = try vectorOperand(a, store: true, command: command).0
         return try derive(kind: .vector, recipe: Recipe(op: "neg"), parents: [(.operand, o)],
                           backbone: o.manifest.backbone, name: name, command: command)
@@ -91,6 +122,8 @@ extension Registry {
 
     /// s · tau.
     public func scaleVector(_ a: String, by s: Double, name: String?, command: String) throws -> Stored {
+        if let name { try RefName.validate(name) }
+        try checkVectorOperands([a])
         let o = try vectorOperand(a, store: true, command: command).0
         return try derive(kind: .vector, recipe: Recipe(op: "scale", params: ["by": .double(s)]), parents: [(.operand, o)],
                           backbone: o.manifest.backbone, name: name, command: command)

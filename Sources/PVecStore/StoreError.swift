@@ -57,7 +57,7 @@ public enum StoreError: Error, Equatable, LocalizedError {
         case .unknownName(let spec):
             return "no name, id, id prefix or tag matches '\(spec)'; run `pvec ls` to see what the registry holds"
         case .ambiguousPrefix(let prefix, let candidates):
-            return "id prefix '\(prefix)' matches \(candidates.count) artifacts: \(candidates.joined(separator: "; ")); type more digits or use a name"
+            return "id prefix '\(prefix)' is ambiguous: it matches \(candidates.count) artifacts: \(candidates.joined(separator: "; ")); type more digits or use a name"
         case .ambiguousTag(let tag, let candidates):
             return "tag '\(tag)' is on \(candidates.count) artifacts: \(candidates.joined(separator: "; ")); use a name or an id instead"
         case .versionOutOfRange(let name, let requested, let latest):

@@ -44,6 +44,7 @@ extension Registry {
     /// its metrics hold the final loss and the best dev accuracy.
     public func trainPrompt(_ req: TrainRequest, model: any BackboneModel, command: String,
                             progress: ((TrainProgress) -> Void)? = nil) throws -> TrainOutcome {
+        try RefName.validate(req.name)
         let backbone = model.fingerprint
         // 1. The init: a registry artifact, or a seeded vocab-sample recipe.
         let initStored: Stored

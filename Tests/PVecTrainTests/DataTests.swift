@@ -70,7 +70,7 @@ final class DataTests: XCTestCase {
         XCTAssertEqual(Set(a.examples.map(\.textA)).count, 10)
         XCTAssertEqual(try d.fewShot(5, labels: 2, seed: 3).examples, a.examples)
         XCTAssertNotEqual(try d.fewShot(5, labels: 2, seed: 4).examples, a.examples)
-        XCTAssertThrowsError(try d.fewShot(14, labels: 2, seed: 3))
+        XCTAssertThrowsError(try d.fewShot(15, labels: 2, seed: 3))
     }
 
     func testMetrics() {

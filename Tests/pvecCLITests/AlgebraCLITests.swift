@@ -54,7 +54,7 @@ final class AlgebraCLITests: CLITestCase {
         try makeFixture()
         try ok("sub", "a", "b", "--name", "d")
         try ok("neg", "a", "--name", "n")
-        try ok("scale", "b", "--by", "-2.5", "--name", "s")
+        try ok("scale", "b", "--by=-2.5", "--name", "s")
         let d = try exported("d"), n = try exported("n"), s = try exported("s")
         for k in 0..<initT.count {
             let ta = tunedA.scalars[k] - initT.scalars[k], tb = tunedB.scalars[k] - initT.scalars[k]

@@ -156,3 +156,17 @@ final class FaultCLITests: CLITestCase {
         try ok("add", "a", "a", "--name", "after-crash")
     }
 }
+
+extension FaultCLITests {
+    func testBadNameStoresNothing() throws {
+        try refusedWithoutChange(["add", "a", "--name", "bad name"], containing: "bad name")
+        try refusedWithoutChange(["add", "a", "--name", "x@2"], containing: "x@2")
+    }
+
+    func testFailedOperandLeavesNoDerivedVector() throws {
+        try ok("import", try write(TestData.npy(TestData.tensor(rows: 5, width: 6, seed: 3)), "w.npy"),
+               "--name", "wide", "--kind", "vector", "--backbone", "toy")
+        // `a` would need its vector derived; the shape check must come first.
+        try refusedWithoutChange(["add", "a", "wide"], containing: "shape mismatch")
+    }
+}

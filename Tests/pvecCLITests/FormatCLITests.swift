@@ -64,10 +64,9 @@ final class FormatCLITests: CLITestCase {
 
     func testFortranOrderNpyIsRefused() throws {
         var bytes = NPY.encode(TestData.tensor(rows: 2, width: 3, seed: 1))
-        let text = String(decoding: bytes, as: UTF8.self)
-        let range = text.range(of: "False")!
-        let offset = text.utf8.distance(from: text.utf8.startIndex, to: range.lowerBound)
-        bytes.replaceSubrange(offset..<(offset + 5), with: Array("True ".utf8))
+        let needle = Array("False, ".utf8)
+        let offset = (0...(bytes.count - needle.count)).first { Array(bytes[$0..<($0 + needle.count)]) == needle }!
+        bytes.replaceSubrange(offset..<(offset + 7), with: Array("True,  ".utf8))
         try refused(["import", try write(bytes, "f.npy"), "--name", "f", "--backbone", "toy"], containing: "Fortran")
     }
 }

@@ -28,10 +28,11 @@ final class InspectionCLITests: CLITestCase {
         // ab2, ab, tau-a, tau-b, a, b, i
         XCTAssertEqual(nodes.count, 7)
         let edges = g["edges"] as! [[String: Any]]
-        XCTAssertEqual(edges.count, 7)  // scale→ab, add→tau-a, add→tau-b, tau-a→a,i, tau-b→b,i
+        // scale→ab; add→tau-a, tau-b; tau-a→a, i; tau-b→b, i; a→i; b→i (imported with --init)
+        XCTAssertEqual(edges.count, 9)
         let dot = try ok("lineage", "ab2", "--dot")
         XCTAssertTrue(dot.hasPrefix("digraph lineage {"))
-        XCTAssertEqual(dot.components(separatedBy: " -> ").count - 1, 7)
+        XCTAssertEqual(dot.components(separatedBy: " -> ").count - 1, 9)
     }
 
     func testNamesKeepHistory() throws {
@@ -74,7 +75,7 @@ final class InspectionCLITests: CLITestCase {
         XCTAssertNoThrow(try ok("show", loose["id"] as! String), "dry run must not delete")
         let done = try json("gc") as! [String: Any]
         XCTAssertEqual(done["artifacts"] as! [String], [loose["id"] as! String])
-        try refused(["show", loose["id"] as! String], containing: "")
+        try refused(["show", loose["id"] as! String], containing: "no name")
         let v = try json("verify") as! [String: Any]
         XCTAssertEqual(v["clean"] as? Bool, true)
         XCTAssertNoThrow(try ok("lineage", "kept"))
@@ -86,8 +87,8 @@ final class InspectionCLITests: CLITestCase {
         XCTAssertTrue(r.stdout.hasPrefix("OVERVIEW: Scale a task prompt vector by a factor.\n"), r.stdout)
         XCTAssertTrue(r.stdout.contains("USAGE: pvec scale [--registry <path>] [--json] <a> --by <by> [--name <name>]"), r.stdout)
         XCTAssertTrue(r.stdout.contains("Example: pvec scale mnli --by 0.5 --name half-mnli"), r.stdout)
-        let v = try pvec(["add"], registry: false)
+        let v = try pvec(["cos", "a"], registry: false)
         XCTAssertNotEqual(v.status, 0)
-        XCTAssertTrue(v.stderr.contains("Please name at least one vector to add."), v.stderr)
+        XCTAssertTrue(v.stderr.contains("Please name exactly two artifacts, or pass --matrix."), v.stderr)
     }
 }
