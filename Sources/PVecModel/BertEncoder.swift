@@ -58,6 +58,10 @@ public final class BertEncoder: BackboneModel {
         let (parameters, tokenizer) = try Self.loadParts(directory: directory, environment: environment,
                                                          expectedSHA256: expectedSHA256)
         self.init(parameters: parameters, tokenizer: tokenizer, modelID: Self.miniLML6ModelID)
+        if expectedSHA256 == ModelDirectory.miniLML6SHA256 {
+            cachedFingerprint = Backbone(model: modelID, width: config.width,
+                                         embedding: ModelDirectory.miniLML6EmbeddingSHA256)
+        }
     }
 
     /// The weights and tokenizer, read and checked (the work of the public initializer).
@@ -95,7 +99,7 @@ public final class BertEncoder: BackboneModel {
     public var maxPositions: Int { config.maxPositions }
 
     /// Model id, width and SHA-256 of the canonical encoding of the word-embedding table
-    /// (computed on first use, then kept).
+    /// (known for a verified all-MiniLM-L6-v2 file; otherwise computed on first use, then kept).
     public var fingerprint: Backbone {
         if let cachedFingerprint { return cachedFingerprint }
         let table = parameters.wordEmbeddingRows(0..<config.vocabularySize)

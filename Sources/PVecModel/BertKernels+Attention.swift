@@ -1,4 +1,3 @@
-import Foundation
 import PVecTensor
 
 extension BertKernels {
@@ -35,7 +34,7 @@ extension BertKernels {
                     for j in 0..<n where row[j] > maxv { maxv = row[j] }
                     var sum: Float = 0
                     for j in 0..<n {
-                        let e = exp(row[j] - maxv)
+                        let e = expNonPositive(row[j] - maxv)
                         row[j] = e
                         sum += e
                     }

@@ -22,6 +22,10 @@ public struct ModelDirectory: Sendable, Equatable {
     /// SHA-256 of all-MiniLM-L6-v2's model.safetensors (F32), as `scripts/fetch-model` checks it.
     public static let miniLML6SHA256 = "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db"
 
+    /// SHA-256 of the canonical encoding of that file's word-embedding table (the backbone
+    /// fingerprint): a verified file needs no re-encoding of 47 MB to know it.
+    public static let miniLML6EmbeddingSHA256 = "2d88fbb720a4ea9493fe6da3b24ef22b81a17766d91e09c0fc04f0b1e63f68fd"
+
     public var weightsURL: URL { url.appendingPathComponent("model.safetensors") }
     public var vocabularyURL: URL { url.appendingPathComponent("vocab.txt") }
     public var configURL: URL { url.appendingPathComponent("config.json") }

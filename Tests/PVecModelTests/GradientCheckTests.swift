@@ -165,3 +165,22 @@ final class GradientCheckTests: XCTestCase {
         }
     }
 }
+
+final class KernelTests: XCTestCase {
+    func testVectorisableErfAndExpAgainstLibm() {
+        var erfMax = 0.0, expRel = 0.0
+        for i in 0...200_000 {
+            let x = Float(i) / 10_000 - 10
+            erfMax = max(erfMax, abs(Double(BertKernels.erfFloat(x)) - erf(Double(x))))
+            if x <= 0 && x > -80 {
+                let e = exp(Double(x))
+                expRel = max(expRel, abs(Double(BertKernels.expNonPositive(x)) - e) / e)
+            }
+        }
+        print("erfFloat max abs error \(erfMax); expNonPositive max relative error \(expRel)")
+        XCTAssertLessThan(erfMax, 4e-7)
+        XCTAssertLessThan(expRel, 6e-7)
+        XCTAssertEqual(BertKernels.expNonPositive(-200), 0, accuracy: 1e-37)
+        XCTAssertEqual(BertKernels.expNonPositive(0), 1, accuracy: 1e-7)
+    }
+}
