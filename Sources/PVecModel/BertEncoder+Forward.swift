@@ -25,7 +25,7 @@ extension BertEncoder {
             throw ModelError.sequenceTooLong(length: T, limit: config.maxPositions)
         }
         let acts = ensureActivations(B: B, T: T, keepLayers: forBackward)
-        lastForward = nil
+        if forBackward { lastForward = nil }
         parameters.storage.withUnsafeBufferPointer { storage in
             let p = storage.baseAddress!
             fillEmbeddings(acts, batch: batch, prompt: prompt, lengths: lengths, B: B, T: T, params: p)
@@ -40,12 +40,13 @@ extension BertEncoder {
 
     /// The cache for this batch: the current one if it fits, else a larger one.
     private func ensureActivations(B: Int, T: Int, keepLayers: Bool) -> BertActivations {
-        if let a = activations, a.fits(B: B, T: T, needsLayers: keepLayers) { return a }
-        let old = activations
-        activations = nil    // free the old block before allocating the new one
-        let a = BertActivations(config: config, capacity: max(B * T, old?.capacity ?? 0),
-                                maxT: max(T, old?.maxT ?? 0), keepsLayers: keepLayers || (old?.keepsLayers ?? false))
-        activations = a
+        let current = keepLayers ? activations : inferenceActivations
+        if let a = current, a.fits(B: B, T: T, needsLayers: keepLayers) { return a }
+        // Free the old block before allocating the new one.
+        if keepLayers { activations = nil } else { inferenceActivations = nil }
+        let a = BertActivations(config: config, capacity: max(B * T, current?.capacity ?? 0),
+                                maxT: max(T, current?.maxT ?? 0), keepsLayers: keepLayers)
+        if keepLayers { activations = a } else { inferenceActivations = a }
         return a
     }
 

@@ -31,7 +31,11 @@ public final class BertEncoder: BackboneModel {
     public let tokenizer: WordPieceTokenizer
     public let modelID: String
     let parameters: BertParameters
+    /// The cache of `forward`, with every layer kept for `backward`.
     var activations: BertActivations?
+    /// The cache of `embed`, one layer slice reused by all layers: inference never grows the
+    /// (much larger) training cache, and leaves a pending forward/backward pair intact.
+    var inferenceActivations: BertActivations?
     var lastForward: ForwardRecord?
     private var cachedFingerprint: Backbone?
 
@@ -134,7 +138,7 @@ public final class BertEncoder: BackboneModel {
     ///
     /// Runs the layers in reverse, adding into gradient buffers cleared at the start.
     ///
-    /// - Throws: `ModelError.noForwardPass` if no forward ran since the last `embed`.
+    /// - Throws: `ModelError.noForwardPass` if no `forward` ran yet.
     public func backward(dFeatures: Tensor, inputGradients: Bool = false) throws -> InputGradients {
         guard let record = lastForward, let acts = activations, acts.keepsLayers else {
             throw ModelError.noForwardPass
@@ -163,8 +167,6 @@ public final class BertEncoder: BackboneModel {
 
     /// sentence-transformers embeddings: texts truncated to 256 tokens, mean-pooled,
     /// L2-normalised. Texts are batched by length; the order of the result follows `texts`.
-    ///
-    /// This reuses the activation cache, so it ends any pending forward/backward pair.
     public func embed(texts: [String]) throws -> [[Float]] {
         let encoded = texts.map { tokenize($0, pair: nil, maxLength: Self.sentenceTransformersMaxLength) }
         let order = encoded.indices.sorted { encoded[$0].count < encoded[$1].count }

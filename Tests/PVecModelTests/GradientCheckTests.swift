@@ -151,8 +151,16 @@ final class GradientCheckTests: XCTestCase {
         XCTAssertThrowsError(try encoder.backward(dFeatures: Tensor(zeros: [1, 16]), inputGradients: false)) {
             XCTAssertEqual($0 as? ModelError, .noForwardPass)
         }
-        _ = try encoder.embed(texts: ["w4 w5"])
-        XCTAssertThrowsError(try encoder.backward(dFeatures: Tensor(zeros: [1, 16]), inputGradients: false))
+    }
+
+    func testEmbedBetweenForwardAndBackwardLeavesTheGradientUnchanged() throws {
+        let (encoder, _, prompt, r) = try setup(normalize: true)
+        _ = try encoder.forward(TinyBert.batch, prompt: prompt, normalize: true)
+        let g1 = try XCTUnwrap(encoder.backward(dFeatures: r, inputGradients: false).prompt)
+        _ = try encoder.forward(TinyBert.batch, prompt: prompt, normalize: true)
+        _ = try encoder.embed(texts: ["w4 w5 w6 w7 w8 w9 w10 w11 w12 w13 w14 w15 w16", "w4"])
+        let g2 = try XCTUnwrap(encoder.backward(dFeatures: r, inputGradients: false).prompt)
+        XCTAssertEqual(g1, g2)
     }
 
     func testPromptOfWrongWidthAndOverlongSequencesAreRefused() throws {
