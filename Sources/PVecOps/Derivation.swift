@@ -13,9 +13,17 @@ import PVecTensor
 /// - `add` {lambda}: operand₁…operandₙ [, init] → λ·(((τ₁+τ₂)+τ₃)…) [+ init] (their eq. 6).
 /// - `sub`: operand₁, operand₂ → τ₁ − τ₂.   `neg`: operand → −τ.   `scale` {by}: operand → s·τ.
 /// - `init` {method: uniform | vocab-sample, …}: no parents; see `InitRecipe`.
+/// - `merge` {method: linear | task-arithmetic | ties | dare | slerp | magnitude-prune, and
+///   that method's parameters}: operand₁…operandₙ → the merge; see `MergeRecipe`. One op with
+///   a `method` parameter (not one op per method) so lineage and `ls` group every merge, and
+///   a new method is a new `MergeRecipe` case rather than a new op.
+/// - `spot` {method: spot-t | spot-s, top, by, scores, weighted, similar_to}: source₁…sourceₖ,
+///   the chosen prompts best first → source₁ (spot-t) or Σ s_i P_i / Σ s_i (spot-s, weighted)
+///   or their mean (spot-s, unweighted); see `SpotRecipe`. The ranking itself is not
+///   recomputed, since it depends on what the registry held; the recorded scores are.
 public enum Derivation {
     /// Ops that `compute` knows; everything else (import, train) is verified by hash only.
-    public static let recomputableOps: Set<String> = ["vector", "add", "sub", "neg", "scale", "init"]
+    public static let recomputableOps: Set<String> = ["vector", "add", "sub", "neg", "scale", "init", "merge", "spot"]
 
     /// Recomputes a derived tensor.
     ///
@@ -60,6 +68,11 @@ public enum Derivation {
         case "init":
             let spec = try InitRecipe(params: recipe.params)
             return try spec.generate(backbone: backbone, embeddingTable: embeddingTable)
+        case "merge":
+            return try MergeRecipe(params: recipe.params).apply(operands)
+        case "spot":
+            let sources = parents.filter { $0.role == .source }.map(\.tensor)
+            return try SpotRecipe(params: recipe.params).apply(sources)
         default:
             throw OpsError.notRecomputable("op '\(recipe.op)' is not recomputed from its parents")
         }

@@ -13,7 +13,8 @@ struct PVec: AsyncParsableCommand {
         version: "0.1.0",
         subcommands: [
             Init.self, InitPrompt.self, Import.self, Export.self,
-            Vector.self, Add.self, Sub.self, Neg.self, Scale.self, Cos.self, Norm.self,
+            Vector.self, Add.self, Sub.self, Neg.self, Scale.self, Merge.self, Cos.self, Norm.self,
+            Similar.self, InitFrom.self,
             Show.self, Ls.self, Lineage.self, Log.self, Tag.self, Verify.self, GC.self,
             Embed.self, Train.self, Eval.self,
         ]

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PVecOps
 import PVecStore
 
@@ -8,23 +9,30 @@ extension PVec {
             abstract: "Cosine similarity of flattened vectors (or prompts).",
             discussion: """
             Prompts with a recorded init are compared as their task vectors unless --raw.
-            Examples: pvec cos mnli qnli    pvec cos --matrix mnli qnli sst2
+            --svg writes the matrix as a labelled heat map.
+            Examples: pvec cos mnli qnli    pvec cos --matrix mnli qnli sst2 --svg cos.svg
             """)
 
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Print the full matrix of all pairs.") var matrix = false
         @Flag(help: "Compare stored tensors as they are, without deriving vectors.") var raw = false
+        @Option(help: ArgumentHelp("Also write the matrix as an SVG heat map.", valueName: "file")) var svg: String?
         @Argument(help: "Artifacts to compare.") var names: [String]
 
         func validate() throws {
             if !matrix && names.count != 2 { throw ValidationError("Please name exactly two artifacts, or pass --matrix.") }
             if matrix && names.count < 2 { throw ValidationError("Please name at least two artifacts for --matrix.") }
+            if svg != nil && !matrix { throw ValidationError("Please pass --matrix with --svg.") }
         }
 
         func run() throws {
             let registry = try global.open(readonly: true)
             let m = try registry.cosineMatrix(names, asVectors: !raw)
             let n = names.count
+            if let svg {
+                try HeatmapSVG(labels: names, values: m.scalars, title: raw ? "cosine (stored tensors)" : "cosine")
+                    .write(to: URL(fileURLWithPath: svg))
+            }
             if !matrix {
                 let c = m.scalars[1]
                 if global.json { Output.json(["a": .string(names[0]), "b": .string(names[1]), "cosine": .double(Double(c))]) }

@@ -1,0 +1,201 @@
+import PVecAlgebra
+import PVecStore
+import PVecTensor
+
+/// The recipe of a merge (recipe op `merge`, parameter `method`): enough, with the ordered
+/// `operand` parents, to recompute the result bit for bit with `PVecAlgebra.Merge`.
+///
+/// Parameters are recorded as the user gave them (JSON numbers, i.e. Double) and turned into
+/// Float in one place, `apply`, which both creation and `pvec verify` run.
+///
+/// | method            | params                                   | paper                        |
+/// |-------------------|------------------------------------------|------------------------------|
+/// | `linear`          | weights                                  | Wortsman et al. 2022 (soups) |
+/// | `task-arithmetic` | weights, lambda                          | Ilharco et al. 2023          |
+/// | `ties`            | density, lambda                          | Yadav et al. 2023            |
+/// | `dare`            | drop, seed, lambda, ties, prng           | Yu et al. 2023               |
+/// | `slerp`           | t                                        | Shoemake 1985                |
+/// | `magnitude-prune` | density                                  | TIES trim step               |
+///
+/// ```swift
+/// let r = MergeRecipe.ties(density: 0.2, lambda: 1)
+/// let merged = try r.apply([tauA, tauB, tauC])
+/// ```
+public enum MergeRecipe: Hashable, Sendable {
+    /// Σ w_i x_i / Σ w_i, one weight per operand.
+    case linear(weights: [Double])
+    /// λ Σ w_i tau_i, one weight per operand.
+    case taskArithmetic(weights: [Double], lambda: Double)
+    /// Trim to `density`, elect sign, disjoint mean, scale by λ.
+    case ties(density: Double, lambda: Double)
+    /// Drop with probability `drop` (SplitMix64 from `seed`), rescale, then task arithmetic
+    /// or, with `ties`, TIES's sign election and disjoint mean; scale by λ.
+    case dare(drop: Double, seed: UInt64, lambda: Double, ties: Bool)
+    /// Spherical interpolation of two operands; t = 0 gives the first.
+    case slerp(t: Double)
+    /// Keep the `density` fraction of largest magnitudes of one operand.
+    case magnitudePrune(density: Double)
+
+    /// The method names, as recorded and as typed on the command line.
+    public static let methodNames = ["linear", "task-arithmetic", "ties", "dare", "slerp", "magnitude-prune"]
+
+    /// The recorded method name.
+    public var method: String {
+        switch self {
+        case .linear: return "linear"
+        case .taskArithmetic: return "task-arithmetic"
+        case .ties: return "ties"
+        case .dare: return "dare"
+        case .slerp: return "slerp"
+        case .magnitudePrune: return "magnitude-prune"
+        }
+    }
+
+    /// The recipe as stored in a manifest.
+    public var recipe: Recipe { Recipe(op: "merge", params: params) }
+
+    public var params: [String: JSONValue] {
+        var p: [String: JSONValue] = ["method": .string(method)]
+        switch self {
+        case .linear(let w):
+            p["weights"] = .array(w.map { .double($0) })
+        case .taskArithmetic(let w, let lambda):
+            p["weights"] = .array(w.map { .double($0) })
+            p["lambda"] = .double(lambda)
+        case .ties(let density, let lambda):
+            p["density"] = .double(density)
+            p["lambda"] = .double(lambda)
+        case .dare(let drop, let seed, let lambda, let ties):
+            p["drop"] = .double(drop)
+            p["seed"] = .int(Int64(bitPattern: seed))
+            p["prng"] = "splitmix64"
+            p["lambda"] = .double(lambda)
+            p["ties"] = .bool(ties)
+        case .slerp(let t):
+            p["t"] = .double(t)
+        case .magnitudePrune(let density):
+            p["density"] = .double(density)
+        }
+        return p
+    }
+
+    /// Reads a recorded `merge` recipe.
+    ///
+    /// - Throws: `OpsError.notRecomputable` naming the missing or malformed parameter.
+    public init(params p: [String: JSONValue]) throws {
+        func number(_ key: String) throws -> Double {
+            guard let v = p[key]?.doubleValue else {
+                throw OpsError.notRecomputable("merge recipe lacks numeric parameter '\(key)'")
+            }
+            return v
+        }
+        func weights() throws -> [Double] {
+            guard let a = p["weights"]?.arrayValue else {
+                throw OpsError.notRecomputable("merge recipe lacks parameter 'weights'")
+            }
+            let w = a.compactMap(\.doubleValue)
+            guard w.count == a.count else { throw OpsError.notRecomputable("merge weights must be numbers") }
+            return w
+        }
+        switch p["method"]?.stringValue {
+        case "linear":
+            self = .linear(weights: try weights())
+        case "task-arithmetic":
+            self = .taskArithmetic(weights: try weights(), lambda: try number("lambda"))
+        case "ties":
+            self = .ties(density: try number("density"), lambda: try number("lambda"))
+        case "dare":
+            guard let seed = p["seed"]?.intValue else { throw OpsError.notRecomputable("merge dare lacks an integer 'seed'") }
+            guard p["prng"]?.stringValue ?? "splitmix64" == "splitmix64" else {
+                throw OpsError.notRecomputable("merge dare uses an unknown prng '\(p["prng"]?.stringValue ?? "")'")
+            }
+            self = .dare(drop: try number("drop"), seed: UInt64(bitPattern: seed), lambda: try number("lambda"),
+                         ties: p["ties"]?.boolValue ?? false)
+        case "slerp":
+            self = .slerp(t: try number("t"))
+        case "magnitude-prune":
+            self = .magnitudePrune(density: try number("density"))
+        case let other:
+            throw OpsError.notRecomputable("merge method '\(other ?? "none")' is unknown")
+        }
+    }
+
+    /// Checks the parameters against `count` operands without touching any tensor, so a
+    /// command can refuse before it stores anything.
+    ///
+    /// - Throws: `AlgebraError.tooFewOperands` or `.invalidParameter` naming the fix.
+    public func check(operandCount count: Int) throws {
+        let op = "merge \(method)"
+        func finite(_ v: Double, _ name: String) throws {
+            guard v.isFinite, Float(v).isFinite else {
+                throw AlgebraError.invalidParameter(operation: op, name: name, value: "\(v)", expected: "a finite number")
+            }
+        }
+        func fraction(_ v: Double, _ name: String, upperOpen: Bool) throws {
+            guard v >= 0, upperOpen ? Float(v) < 1 : v <= 1 else {
+                throw AlgebraError.invalidParameter(operation: op, name: name, value: "\(v)",
+                                                    expected: upperOpen ? "a probability in [0, 1)" : "a fraction in [0, 1]")
+            }
+        }
+        func weightsFit(_ w: [Double]) throws {
+            guard w.count == count else {
+                throw AlgebraError.invalidParameter(operation: op, name: "weights", value: "\(w.count) values",
+                                                    expected: "one weight per operand (\(count))")
+            }
+            for x in w { try finite(x, "weights") }
+        }
+        switch self {
+        case .slerp:
+            guard count == 2 else { throw AlgebraError.invalidParameter(operation: op, name: "operands", value: "\(count)", expected: "exactly 2") }
+        case .magnitudePrune:
+            guard count == 1 else { throw AlgebraError.invalidParameter(operation: op, name: "operands", value: "\(count)", expected: "exactly 1") }
+        default:
+            guard count >= 1 else { throw AlgebraError.tooFewOperands(operation: op, minimum: 1, found: count) }
+        }
+        switch self {
+        case .linear(let w):
+            try weightsFit(w)
+            // The same sum, in the same order and precision, as Merge.linear divides by.
+            var total: Float = 0
+            for x in w { total = total + Float(x) }
+            guard total != 0, total.isFinite else {
+                throw AlgebraError.invalidParameter(operation: op, name: "weights", value: "sum \(total)",
+                                                    expected: "weights with a non-zero sum")
+            }
+        case .taskArithmetic(let w, let lambda):
+            try weightsFit(w)
+            try finite(lambda, "lambda")
+        case .ties(let density, let lambda):
+            try fraction(density, "density", upperOpen: false)
+            try finite(lambda, "lambda")
+        case .dare(let drop, _, let lambda, _):
+            try fraction(drop, "drop", upperOpen: true)
+            try finite(lambda, "lambda")
+        case .slerp(let t):
+            try finite(t, "t")
+        case .magnitudePrune(let density):
+            try fraction(density, "density", upperOpen: false)
+        }
+    }
+
+    /// Computes the merge of `operands` (in manifest order) with `PVecAlgebra.Merge`.
+    ///
+    /// - Throws: `AlgebraError` for parameters or operands the method is not defined on.
+    public func apply(_ operands: [Tensor]) throws -> Tensor {
+        try check(operandCount: operands.count)
+        switch self {
+        case .linear(let w):
+            return try Merge.linear(operands, weights: w.map { Float($0) })
+        case .taskArithmetic(let w, let lambda):
+            return try Merge.taskArithmetic(operands, weights: w.map { Float($0) }, lambda: Float(lambda))
+        case .ties(let density, let lambda):
+            return try Merge.ties(operands, density: Float(density), lambda: Float(lambda))
+        case .dare(let drop, let seed, let lambda, let ties):
+            return try Merge.dare(operands, dropRate: Float(drop), seed: seed, lambda: Float(lambda), ties: ties)
+        case .slerp(let t):
+            return try Merge.slerp(operands[0], operands[1], t: Float(t))
+        case .magnitudePrune(let density):
+            return try Merge.magnitudePrune(operands[0], density: Float(density))
+        }
+    }
+}
