@@ -8,6 +8,8 @@ import GRDB
 enum CatalogSchema {
     static let migrations: [(id: String, sql: String)] = [
         ("0001_initial", migration0001),
+        ("0002_audit_chain", migration0002),
+        ("0003_signatures_trust_tokens", migration0003),
     ]
 
     static var knownIDs: [String] { migrations.map(\.id) }
@@ -105,6 +107,83 @@ enum CatalogSchema {
         BEGIN
             SELECT RAISE(ABORT, 'audit_log is append-only');
         END;
+
+        """
+
+    static let migration0002 = """
+        -- pvec catalog, migration 0002_audit_chain.
+        -- Turns audit_log into a hash chain. Each row's `hash` is the SHA-256 (lowercase hex) of the
+        -- canonical JSON of the row with `prev_hash`, the hash of the row before it (NULL for the
+        -- first row); registry-schema/README.md ("Audit chain") gives the exact fields. pvec computes
+        -- the hash in the transaction that makes the change; these triggers enforce the links, so a
+        -- row cannot be inserted that does not extend the chain. `actor` says who made the change.
+        ALTER TABLE audit_log ADD COLUMN actor TEXT;
+
+        -- Rows written before this migration have no hash: pvec fills `prev_hash` and `hash` for them
+        -- once, in sequence order, on the first write. That is the only update allowed.
+        DROP TRIGGER audit_log_no_update;
+        CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+        WHEN OLD.hash IS NOT NULL
+            OR NEW.hash IS NULL OR length(NEW.hash) != 64
+            OR NEW.seq IS NOT OLD.seq OR NEW.time IS NOT OLD.time OR NEW.action IS NOT OLD.action
+            OR NEW.name IS NOT OLD.name OR NEW.old_id IS NOT OLD.old_id OR NEW.new_id IS NOT OLD.new_id
+            OR NEW.command IS NOT OLD.command OR NEW.actor IS NOT OLD.actor
+        BEGIN
+            SELECT RAISE(ABORT, 'audit_log is append-only');
+        END;
+
+        -- A new row carries its hash and links to the hash of the last row.
+        CREATE TRIGGER audit_log_chain BEFORE INSERT ON audit_log
+        WHEN NEW.hash IS NULL OR length(NEW.hash) != 64
+            OR NEW.prev_hash IS NOT (SELECT hash FROM audit_log ORDER BY seq DESC LIMIT 1)
+        BEGIN
+            SELECT RAISE(ABORT, 'audit_log rows must extend the hash chain');
+        END;
+
+        """
+
+    static let migration0003 = """
+        -- pvec catalog, migration 0003_signatures_trust_tokens.
+        -- State for publishing between registries: signatures on manifests, the keys this registry
+        -- trusts, the bearer tokens a registry server accepts, and pins that keep objects of a push
+        -- in progress safe from gc.
+
+        -- Ed25519 signatures over a manifest id (the message is the line "pvec-signature-v1" followed by the
+        -- 64 hex digits). `artifact` has no foreign key on purpose, as with edges.parent: gc removes
+        -- the rows of artifacts it deletes, and rebuilding the catalog keeps them.
+        CREATE TABLE signatures (
+            artifact TEXT NOT NULL CHECK (length(artifact) = 64),
+            key TEXT NOT NULL,
+            signature TEXT NOT NULL,
+            signer TEXT,
+            created_at REAL NOT NULL,
+            PRIMARY KEY (artifact, key)
+        );
+        CREATE INDEX signatures_key ON signatures(key);
+
+        -- Public keys ("ed25519:<base64>") this registry trusts, and the team each speaks for.
+        CREATE TABLE trusted_keys (
+            key TEXT PRIMARY KEY NOT NULL,
+            team TEXT NOT NULL,
+            added_at REAL NOT NULL
+        );
+
+        -- Bearer tokens of a registry server. Only the SHA-256 of the secret is kept. `scopes` is a
+        -- space-separated list: `read`, `write:<name prefix>` (write implies read).
+        CREATE TABLE tokens (
+            id TEXT PRIMARY KEY NOT NULL,
+            secret_hash TEXT NOT NULL CHECK (length(secret_hash) = 64),
+            name TEXT NOT NULL,
+            scopes TEXT NOT NULL,
+            created_at REAL NOT NULL
+        );
+
+        -- Artifact or blob ids received by a push that has not named them yet; gc keeps them until
+        -- `expires_at`.
+        CREATE TABLE pins (
+            id TEXT PRIMARY KEY NOT NULL CHECK (length(id) = 64),
+            expires_at REAL NOT NULL
+        );
 
         """
 }

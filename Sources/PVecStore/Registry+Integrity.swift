@@ -182,7 +182,7 @@ extension Registry {
                 }
             }
             try appendAudit(db, time: Date().timeIntervalSince1970, action: "rebuild-catalog", name: nil, old: nil, new: nil,
-                            command: "rebuild-catalog: \(loaded.count) manifests")
+                            command: "rebuild-catalog: \(loaded.count) manifests", actor: nil)
             return loaded.count
         }
     }
@@ -217,7 +217,8 @@ extension Registry {
 
     /// Removes unreachable artifacts, their objects, unreferenced blobs and stray temp files.
     ///
-    /// Reachable: every artifact a name, a history entry or a tag points at, everything those
+    /// Reachable: every artifact a name, a history entry, a tag or an unexpired pin (objects of
+    /// a push in progress) points at, everything those
     /// descend from (the closure over parents), and every artifact whose `evaluated` parent is
     /// reachable (an evaluation of something kept is kept, with its own parents). Rows and
     /// files are removed in one IMMEDIATE transaction, holding the catalog's write lock.
@@ -240,7 +241,12 @@ extension Registry {
                 if (r["role"] as String) == ParentRole.evaluated.rawValue { evaluations[r["parent"], default: []].append(r["child"]) }
             }
             var reachable: Set<String> = []
+            // Pins hold what a push has sent but not yet named (objects in flight).
+            let now = Date()
+            let pinned = Set(try String.fetchAll(db, sql: "SELECT id FROM pins WHERE expires_at > ?",
+                                                 arguments: [now.timeIntervalSince1970]))
             var stack = try String.fetchAll(db, sql: "SELECT id FROM refs UNION SELECT id FROM ref_history UNION SELECT id FROM tags")
+            stack += pinned
             while let next = stack.popLast() {
                 guard reachable.insert(next).inserted else { continue }
                 stack += parents[next] ?? []
@@ -267,7 +273,7 @@ extension Registry {
                     keptBlobs.insert(b.hex)
                 }
             }
-            let now = Date()
+            keptBlobs.formUnion(pinned)
             var blobs: [String] = []
             for hex in try objects.allIDs() where !keptBlobs.contains(hex) {
                 if blobsOfRemoved.contains(hex) {
@@ -287,7 +293,11 @@ extension Registry {
                 // folder became read-only) stays behind as an uncatalogued object, which
                 // checkIntegrity reports and rebuildCatalog re-indexes, rather than undoing
                 // deletions already made.
-                for hex in removed { try db.execute(sql: "DELETE FROM artifacts WHERE id = ?", arguments: [hex]) }
+                for hex in removed {
+                    try db.execute(sql: "DELETE FROM artifacts WHERE id = ?", arguments: [hex])
+                    try db.execute(sql: "DELETE FROM signatures WHERE artifact = ?", arguments: [hex])
+                }
+                try db.execute(sql: "DELETE FROM pins WHERE expires_at <= ?", arguments: [now.timeIntervalSince1970])
                 for hex in removed { try? manifestObjects.remove(hex) }
                 blobs = blobs.filter { (try? objects.remove($0)) != nil }
                 for u in temps { _ = unlink(u.path) }

@@ -106,19 +106,4 @@ extension Registry {
         }
         return LineageGraph(root: id, nodes: nodes, edges: edges)
     }
-
-    // MARK: - Audit log
-
-    /// Audit-log entries, newest first.
-    public func log(limit: Int? = nil) throws -> [LogEntry] {
-        try catalogRead { db in
-            var sql = "SELECT seq, time, action, name, old_id, new_id, command FROM audit_log ORDER BY seq DESC"
-            if let limit { sql += " LIMIT \(max(0, limit))" }
-            return try Row.fetchAll(db, sql: sql).map { r in
-                LogEntry(sequence: r["seq"], time: Date(timeIntervalSince1970: r["time"]), action: r["action"], name: r["name"],
-                         oldID: (r["old_id"] as String?).flatMap(ArtifactID.init),
-                         newID: (r["new_id"] as String?).flatMap(ArtifactID.init), command: r["command"])
-            }
-        }
-    }
 }

@@ -73,34 +73,43 @@ extension Registry {
     ///     `.some(nil)` requires that the name does not exist yet; `.some(id)` requires that it
     ///     currently points at `id`.
     ///   - command: the command line, for history and audit.
+    ///   - actor: who makes the change, for the audit log (default: `configuration.actor`).
     /// - Returns: the name's version after the update (1 for a new name).
     /// - Throws: `StoreError.invalidName`, `.missingObject` (unknown artifact), `.refConflict`.
     @discardableResult
-    public func updateRef(_ name: String, to id: ArtifactID, expected: ArtifactID?? = nil, command: String) throws -> Int {
+    public func updateRef(_ name: String, to id: ArtifactID, expected: ArtifactID?? = nil, command: String,
+                          actor: String? = nil) throws -> Int {
         try RefName.validate(name)
         return try catalogWrite { db in
-            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM artifacts WHERE id = ?)", arguments: [id.hex]) == true else {
-                throw StoreError.missingObject(id: id.hex, what: "artifact")
-            }
-            let current = try Row.fetchOne(db, sql: "SELECT id, version FROM refs WHERE name = ?", arguments: [name])
-            let currentID = current.map { ArtifactID(unchecked: $0["id"]) }
-            if let expected, expected != currentID {
-                throw StoreError.refConflict(name: name, expected: expected, actual: currentID)
-            }
-            if let current, currentID == id { return current["version"] as Int }
-            let version = (current?["version"] as Int? ?? 0) + 1
-            let now = Date().timeIntervalSince1970
-            try db.execute(sql: """
-                INSERT INTO refs (name, id, version, updated_at) VALUES (?, ?, ?, ?)
-                ON CONFLICT (name) DO UPDATE SET id = excluded.id, version = excluded.version, updated_at = excluded.updated_at
-                """, arguments: [name, id.hex, version, now])
-            try db.execute(sql: "INSERT INTO ref_history (name, version, id, time, command) VALUES (?, ?, ?, ?, ?)",
-                           arguments: [name, version, id.hex, now, command])
-            let action = current == nil ? "create-ref" : "update-ref"
-            try appendAudit(db, time: now, action: action, name: name, old: currentID, new: id, command: command)
-            try RefLog.append(.ref(name: name, version: version, old: currentID, new: id, time: now, command: command), to: refLogURL)
-            return version
+            try updateRef(name, to: id, expected: expected, command: command, actor: actor, in: db)
         }
+    }
+
+    /// The body of `updateRef`, inside a caller's write transaction (imports move many names at once).
+    @discardableResult
+    func updateRef(_ name: String, to id: ArtifactID, expected: ArtifactID??, command: String, actor: String?,
+                   in db: Database) throws -> Int {
+        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM artifacts WHERE id = ?)", arguments: [id.hex]) == true else {
+            throw StoreError.missingObject(id: id.hex, what: "artifact")
+        }
+        let current = try Row.fetchOne(db, sql: "SELECT id, version FROM refs WHERE name = ?", arguments: [name])
+        let currentID = current.map { ArtifactID(unchecked: $0["id"]) }
+        if let expected, expected != currentID {
+            throw StoreError.refConflict(name: name, expected: expected, actual: currentID)
+        }
+        if let current, currentID == id { return current["version"] as Int }
+        let version = (current?["version"] as Int? ?? 0) + 1
+        let now = Date().timeIntervalSince1970
+        try db.execute(sql: """
+            INSERT INTO refs (name, id, version, updated_at) VALUES (?, ?, ?, ?)
+            ON CONFLICT (name) DO UPDATE SET id = excluded.id, version = excluded.version, updated_at = excluded.updated_at
+            """, arguments: [name, id.hex, version, now])
+        try db.execute(sql: "INSERT INTO ref_history (name, version, id, time, command) VALUES (?, ?, ?, ?, ?)",
+                       arguments: [name, version, id.hex, now, command])
+        let action = current == nil ? "create-ref" : "update-ref"
+        try appendAudit(db, time: now, action: action, name: name, old: currentID, new: id, command: command, actor: actor)
+        try RefLog.append(.ref(name: name, version: version, old: currentID, new: id, time: now, command: command), to: refLogURL)
+        return version
     }
 
     /// Every name, sorted.
@@ -140,7 +149,7 @@ extension Registry {
     /// Adds a tag to an artifact (a no-op if it is already there); audited.
     ///
     /// - Throws: `StoreError.invalidName` (tags follow the name rules), `.missingObject`.
-    public func addTag(_ tag: String, to id: ArtifactID, command: String) throws {
+    public func addTag(_ tag: String, to id: ArtifactID, command: String, actor: String? = nil) throws {
         try RefName.validate(tag)
         try catalogWrite { db in
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM artifacts WHERE id = ?)", arguments: [id.hex]) == true else {
@@ -149,7 +158,7 @@ extension Registry {
             let now = Date().timeIntervalSince1970
             try db.execute(sql: "INSERT OR IGNORE INTO tags (id, tag, created_at) VALUES (?, ?, ?)", arguments: [id.hex, tag, now])
             guard db.changesCount > 0 else { return }
-            try appendAudit(db, time: now, action: "tag", name: tag, old: nil, new: id, command: command)
+            try appendAudit(db, time: now, action: "tag", name: tag, old: nil, new: id, command: command, actor: actor)
             try RefLog.append(.tag(tag: tag, id: id, time: now, command: command), to: refLogURL)
         }
     }
@@ -159,11 +168,5 @@ extension Registry {
         try catalogRead { db in
             try String.fetchAll(db, sql: "SELECT tag FROM tags WHERE id = ? ORDER BY tag", arguments: [id.hex])
         }
-    }
-
-    func appendAudit(_ db: Database, time: Double, action: String, name: String?, old: ArtifactID?, new: ArtifactID?,
-                     command: String) throws {
-        try db.execute(sql: "INSERT INTO audit_log (time, action, name, old_id, new_id, command) VALUES (?, ?, ?, ?, ?, ?)",
-                       arguments: [time, action, name, old?.hex, new?.hex, command])
     }
 }

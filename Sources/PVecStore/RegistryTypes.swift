@@ -7,10 +7,22 @@ public struct RegistryConfiguration: Sendable {
     public var busyTimeout: Double
     /// Open without ever writing: no migrations, no temp-file cleanup, writes throw `notWritable`.
     public var readonly: Bool
+    /// Who makes changes, for the audit log; nil means `$PVEC_ACTOR`, else `$USER@host`.
+    public var actor: String?
 
-    public init(busyTimeout: Double = 10, readonly: Bool = false) {
+    public init(busyTimeout: Double = 10, readonly: Bool = false, actor: String? = nil) {
         self.busyTimeout = busyTimeout
         self.readonly = readonly
+        self.actor = actor
+    }
+
+    /// The actor recorded when a call names none.
+    public var defaultActor: String {
+        if let actor { return actor }
+        let env = ProcessInfo.processInfo.environment
+        if let a = env["PVEC_ACTOR"], !a.isEmpty { return a }
+        let user = env["USER"].flatMap { $0.isEmpty ? nil : $0 } ?? "unknown"
+        return "\(user)@\(ProcessInfo.processInfo.hostName)"
     }
 }
 
@@ -60,12 +72,16 @@ public struct LineageGraph: Sendable {
 public struct LogEntry: Hashable, Sendable {
     public var sequence: Int64
     public var time: Date
-    /// `create-ref`, `update-ref`, `tag` or `rebuild-catalog`.
+    /// `create-ref`, `update-ref`, `tag`, `sign`, `trust`, `import` or `rebuild-catalog`.
     public var action: String
     public var name: String?
     public var oldID: ArtifactID?
     public var newID: ArtifactID?
     public var command: String
+    /// Who made the change (nil for entries written before the audit chain existed).
+    public var actor: String?
+    /// This entry's link in the hash chain (nil until the chain has been filled in).
+    public var hash: String?
 }
 
 /// Something `checkIntegrity` found wrong.

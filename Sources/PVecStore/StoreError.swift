@@ -41,6 +41,12 @@ public enum StoreError: Error, Equatable, LocalizedError {
     case catalog(String)
     /// A PEFT adapter directory or config that pvec cannot read or that contradicts itself.
     case invalidAdapter(path: String, reason: String)
+    /// Bytes received for an object (upload, bundle, pull) that do not hash to the id they claim.
+    case hashMismatch(id: String, what: String, actual: String)
+    /// A public key that is not `ed25519:<base64 of 32 bytes>`.
+    case invalidKey(String)
+    /// A signature that does not verify against its key and the artifact id.
+    case badSignature(artifact: String, key: String)
 
     public var errorDescription: String? {
         switch self {
@@ -83,6 +89,13 @@ public enum StoreError: Error, Equatable, LocalizedError {
             return "catalog error: \(message); run `pvec verify` and, if it reports problems, `pvec verify --repair`"
         case .invalidAdapter(let path, let reason):
             return "cannot use PEFT adapter \(path): \(reason)"
+        case .hashMismatch(let id, let what, let actual):
+            let found = actual.count == 64 ? "bytes that hash to \(actual.prefix(12))" : "bytes that are \(actual)"
+            return "\(what) \(id.prefix(12)) was received with \(found); it was refused, nothing was stored"
+        case .invalidKey(let key):
+            return "'\(key.prefix(60))' is not a pvec public key; expected ed25519:<base64> as printed by `pvec key generate`"
+        case .badSignature(let artifact, let key):
+            return "the signature by \(key.prefix(24))… on \(artifact.prefix(12)) does not verify; the manifest or the signature was altered"
         }
     }
 }

@@ -1,0 +1,71 @@
+import Crypto
+import PVecTensor
+import Foundation
+
+/// An Ed25519 signature on an artifact.
+///
+/// The signed message is `"pvec-signature-v1\n"` followed by the 64 hex digits of the manifest
+/// id. The id is the hash of the manifest, which names its blob and parents by hash, so one
+/// signature covers the artifact's whole lineage.
+public struct ArtifactSignature: Hashable, Sendable {
+    public var artifact: ArtifactID
+    /// `ed25519:<base64 of the 32-byte public key>`.
+    public var key: String
+    /// Base64 of the 64-byte signature.
+    public var signature: String
+    /// The name the signer gave its key (informational: trust is decided by the key).
+    public var signer: String?
+
+    public init(artifact: ArtifactID, key: String, signature: String, signer: String?) {
+        self.artifact = artifact
+        self.key = key
+        self.signature = signature
+        self.signer = signer
+    }
+
+    static let prefix = "ed25519:"
+
+    public static func message(for id: ArtifactID) -> Data {
+        Data(("pvec-signature-v1\n" + id.hex).utf8)
+    }
+
+    /// The text form of a public key.
+    public static func keyText(_ key: Curve25519.Signing.PublicKey) -> String {
+        prefix + key.rawRepresentation.base64EncodedString()
+    }
+
+    /// Parses `ed25519:<base64>`.
+    ///
+    /// - Throws: `StoreError.invalidKey`.
+    public static func publicKey(_ text: String) throws -> Curve25519.Signing.PublicKey {
+        guard text.hasPrefix(prefix), let raw = Data(base64Encoded: String(text.dropFirst(prefix.count))), raw.count == 32,
+              let key = try? Curve25519.Signing.PublicKey(rawRepresentation: raw) else {
+            throw StoreError.invalidKey(text)
+        }
+        return key
+    }
+
+    /// Signs `id` with a private key.
+    public static func sign(_ id: ArtifactID, with key: Curve25519.Signing.PrivateKey, signer: String?) throws -> ArtifactSignature {
+        let sig = try key.signature(for: message(for: id))
+        return ArtifactSignature(artifact: id, key: keyText(key.publicKey), signature: sig.base64EncodedString(), signer: signer)
+    }
+
+    /// True when the signature verifies against its key and artifact id.
+    public var isValid: Bool {
+        guard let k = try? Self.publicKey(key), let s = Data(base64Encoded: signature) else { return false }
+        return k.isValidSignature(s, for: Self.message(for: artifact))
+    }
+
+    /// A short fingerprint of the key, as shown to people: the first 16 hex digits of its SHA-256.
+    public static func fingerprint(_ keyText: String) -> String {
+        String(PVecTensor.Digest.sha256Hex(Array(keyText.utf8)).prefix(16))
+    }
+}
+
+/// A key this registry trusts, and the team it speaks for.
+public struct TrustedKey: Hashable, Sendable {
+    public var key: String
+    public var team: String
+    public var addedAt: Date
+}
