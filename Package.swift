@@ -5,6 +5,7 @@ import PackageDescription
 //   pvec (CLI)
 //   PVecTrain        prompt tuning, evaluation, datasets
 //   PVecModel        frozen backbones (tokenizer, forward, backward to inputs)
+//   PVecRemote       bundles, signatures, registry server and client
 //   PVecOps          registry operations with provenance (store + algebra)
 //   PVecStore        blobs, catalog, refs, lineage, formats
 //   PVecAlgebra      arithmetic and merges on tensors
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
     ],
     targets: [
         .systemLibrary(name: "CBLAS", path: "Sources/CBLAS", pkgConfig: "openblas",
@@ -40,9 +42,15 @@ let package = Package(
         ]),
         .target(name: "PVecOps", dependencies: ["PVecTensor", "PVecAlgebra", "PVecStore"]),
         .target(name: "PVecModel", dependencies: ["PVecTensor", "CBLAS"]),
+        // Publishing: bundles, signatures, the registry server and its client.
+        .target(name: "PVecRemote", dependencies: [
+            "PVecStore", "PVecTensor",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+        ]),
         .target(name: "PVecTrain", dependencies: ["PVecModel", "PVecOps", "PVecStore", "PVecAlgebra", "PVecTensor"]),
         .executableTarget(name: "pvec", dependencies: [
-            "PVecTrain", "PVecOps", "PVecStore", "PVecModel", "PVecAlgebra", "PVecTensor",
+            "PVecTrain", "PVecOps", "PVecStore", "PVecModel", "PVecAlgebra", "PVecTensor", "PVecRemote",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Benchmarks: `swift run -c release pvec-bench --help` (figures in the README).
@@ -56,6 +64,7 @@ let package = Package(
         .testTarget(name: "PVecOpsTests", dependencies: ["PVecOps", "PVecStore", "PVecTensor"]),
         .testTarget(name: "PVecModelTests", dependencies: ["PVecModel", "PVecTensor"]),
         .testTarget(name: "PVecTrainTests", dependencies: ["PVecTrain", "PVecModel", "PVecStore", "PVecTensor"]),
+        .testTarget(name: "PVecRemoteTests", dependencies: ["PVecRemote", "PVecStore", "PVecTensor"]),
         .testTarget(name: "pvecCLITests", dependencies: ["pvec", "PVecTensor", "PVecStore"]),
     ]
 )

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PVecRemote
 import PVecStore
 
 extension PVec {
@@ -18,6 +19,7 @@ extension PVec {
             let tags = try registry.tags(of: id)
             let children = try registry.children(of: id)
             let evaluations = try children.filter { $0.role == .evaluated }.map { try ($0.id, registry.manifest($0.id)) }
+            let signatures = try SignatureCheck.statuses(registry, id)
             if global.json {
                 Output.json([
                     "id": .string(id.hex),
@@ -26,6 +28,10 @@ extension PVec {
                     "tags": .array(tags.map { .string($0) }),
                     "children": .array(children.map { ["role": .string($0.role.rawValue), "id": .string($0.id.hex)] }),
                     "evaluations": .array(evaluations.map { ["id": .string($0.0.hex), "metrics": .object($0.1.metrics), "params": .object($0.1.recipe.params)] }),
+                    "signatures": .array(signatures.map {
+                        ["key": .string($0.signature.key), "signer": $0.signature.signer.map { .string($0) } ?? .null,
+                         "valid": .bool($0.valid), "team": $0.team.map { .string($0) } ?? .null]
+                    }),
                 ])
                 return
             }
@@ -36,6 +42,9 @@ extension PVec {
             if let blob = m.blob { print("blob      \(blob.hex)") }
             if !names.isEmpty { print("names     \(names.joined(separator: ", "))") }
             if !tags.isEmpty { print("tags      \(tags.joined(separator: ", "))") }
+            for sig in signatures {
+                print("signed    \(ArtifactSignature.fingerprint(sig.signature.key)) \(sig.summary)")
+            }
             print("recipe    \(m.recipe.op) \(JSONValue.object(m.recipe.params).canonicalString)")
             for p in m.parents {
                 let pn = (try? registry.names(of: p.id).first) ?? nil

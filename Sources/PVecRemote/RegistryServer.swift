@@ -1,0 +1,273 @@
+import Foundation
+import Hummingbird
+import PVecStore
+import PVecTensor
+
+/// The registry server: a small HTTP/JSON API over one registry (`registry-schema/openapi.yaml`).
+///
+/// Every route but `/v1/health` needs a bearer token (`pvec token create`). Objects are checked
+/// against their ids on receipt; names move by compare-and-swap, and each accepted change is in
+/// the registry's audit log with the token holder as actor. Manifests received before the name
+/// that reaches them are pinned, so `gc` leaves a push in progress alone.
+public struct RegistryServer: Sendable {
+    /// Request size limits.
+    public struct Limits: Sendable {
+        /// Largest blob upload, in bytes.
+        public var blobBytes: Int = 64 << 20
+        /// Largest manifest upload or JSON request, in bytes.
+        public var jsonBytes: Int = 4 << 20
+        /// Most ids in one `missing` or `closure` request.
+        public var idsPerRequest: Int = 100_000
+
+        public init() {}
+    }
+
+    public let registry: Registry
+    public var limits: Limits
+    /// How long received objects stay pinned without a name (seconds).
+    public var pinLifetime: TimeInterval = 3600
+
+    public init(registry: Registry, limits: Limits = Limits()) {
+        self.registry = registry
+        self.limits = limits
+    }
+
+    /// Serves until the process gets SIGINT or SIGTERM.
+    ///
+    /// - Parameter onBound: called with the port once listening (useful with port 0).
+    public func run(host: String, port: Int, onBound: @escaping @Sendable (Int) -> Void) async throws {
+        let router = Router()
+        routes(router)
+        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "pvec"),
+                              onServerRunning: { channel in onBound(channel.localAddress?.port ?? port) })
+        try await app.runService()
+    }
+
+    // MARK: - Routes
+
+    func routes(_ router: Router<BasicRequestContext>) {
+        let server = self
+        router.get("/v1/health") { _, _ in
+            Self.json(["ok": true, "api": "pvec/1"])
+        }
+        router.get("/v1/names") { request, _ in
+            await server.guarded(request, need: .read) { _ in
+                let refs = try server.registry.refs()
+                return Self.json(["names": .array(refs.map {
+                    ["name": .string($0.name), "id": .string($0.id.hex), "version": .int(Int64($0.version))]
+                })])
+            }
+        }
+        router.get("/v1/manifests/:id") { request, context in
+            await server.guarded(request, need: .read) { _ in
+                let id = try Self.artifactID(context.parameters.get("id"))
+                guard server.registry.hasArtifact(id) else { throw APIError(.notFound, "no manifest \(id.short) here") }
+                return Self.bytes(try server.registry.manifestBytes(id), type: "application/json")
+            }
+        }
+        router.get("/v1/blobs/:id") { request, context in
+            await server.guarded(request, need: .read) { _ in
+                let id = try Self.blobID(context.parameters.get("id"))
+                guard server.registry.hasBlob(id) else { throw APIError(.notFound, "no blob \(id.short) here") }
+                return Self.bytes(try server.registry.encodedBlob(id), type: "application/octet-stream")
+            }
+        }
+        router.post("/v1/closure") { request, _ in
+            await server.guarded(request, need: .read) { token in
+                let body = try await server.jsonBody(request)
+                let ids = try server.idList(body["ids"], artifact: true).map { ArtifactID($0)! }
+                for id in ids where !server.registry.hasArtifact(id) { throw APIError(.notFound, "no artifact \(id.short) here") }
+                let c = try server.registry.closure(of: ids)
+                var sigs: [JSONValue] = []
+                for m in c.manifests { sigs += try server.registry.signatures(of: m).map(PromptBundle.signatureJSON) }
+                return Self.json(["manifests": .array(c.manifests.map { .string($0.hex) }),
+                                  "blobs": .array(c.blobs.map { .string($0.hex) }), "signatures": .array(sigs)])
+            }
+        }
+        router.post("/v1/missing") { request, _ in
+            await server.guarded(request, need: .upload) { token in
+                let body = try await server.jsonBody(request)
+                let manifests = try server.idList(body["manifests"], artifact: true)
+                let blobs = try server.idList(body["blobs"], artifact: false)
+                // A push names what it will move, so a token for another namespace is refused
+                // before any object is sent.
+                for n in body["names"]?.arrayValue ?? [] {
+                    guard let name = n.stringValue, token.canWrite(name: name) else {
+                        throw APIError(.forbidden, "token '\(token.name)' may not write '\(n.stringValue ?? "?")' (scopes: \(token.scopes.joined(separator: " ")))")
+                    }
+                }
+                return Self.json([
+                    "manifests": .array(manifests.filter { !server.registry.hasArtifact(ArtifactID($0)!) }.map { .string($0) }),
+                    "blobs": .array(blobs.filter { !server.registry.hasBlob(BlobID($0)!) }.map { .string($0) }),
+                ])
+            }
+        }
+        router.put("/v1/blobs/:id") { request, context in
+            await server.guarded(request, need: .upload) { _ in
+                let id = try Self.blobID(context.parameters.get("id"))
+                let bytes = try await server.body(request, limit: server.limits.blobBytes)
+                let wrote = try server.registry.putEncodedBlob(bytes, as: id)
+                try server.registry.pin([id.hex], for: server.pinLifetime)
+                return Self.json(["id": .string(id.hex), "stored": .bool(wrote)], status: wrote ? .created : .ok)
+            }
+        }
+        router.put("/v1/manifests/:id") { request, context in
+            await server.guarded(request, need: .upload) { token in
+                let id = try Self.artifactID(context.parameters.get("id"))
+                let bytes = try await server.body(request, limit: server.limits.jsonBytes)
+                _ = try Registry.incomingManifest(bytes, as: id)
+                let fresh = try server.registry.receive(IncomingBatch(manifests: [bytes], pinFor: server.pinLifetime),
+                                                        source: "push", command: "push manifest \(id.short)",
+                                                        actor: "token:\(token.name)")
+                return Self.json(["id": .string(id.hex), "stored": .bool(!fresh.isEmpty)], status: fresh.isEmpty ? .ok : .created)
+            }
+        }
+        router.post("/v1/signatures") { request, _ in
+            await server.guarded(request, need: .upload) { token in
+                let body = try await server.jsonBody(request)
+                guard let list = body["signatures"]?.arrayValue else { throw APIError(.badRequest, "expected {\"signatures\": [...]}") }
+                var sigs: [ArtifactSignature] = []
+                for s in list {
+                    guard let a = s["artifact"]?.stringValue.flatMap(ArtifactID.init), let key = s["key"]?.stringValue,
+                          let sig = s["signature"]?.stringValue else { throw APIError(.badRequest, "a signature needs artifact, key and signature") }
+                    let signature = ArtifactSignature(artifact: a, key: key, signature: sig, signer: s["signer"]?.stringValue)
+                    guard signature.isValid else { throw APIError(.unprocessableContent, "the signature on \(a.short) does not verify") }
+                    sigs.append(signature)
+                }
+                try server.registry.receive(IncomingBatch(signatures: sigs), source: "push", command: "push signatures",
+                                            actor: "token:\(token.name)")
+                return Self.json(["stored": .int(Int64(sigs.count))])
+            }
+        }
+        router.post("/v1/refs") { request, _ in
+            await server.guarded(request, need: .read) { token in
+                let body = try await server.jsonBody(request)
+                guard let name = body["name"]?.stringValue, let id = body["id"]?.stringValue.flatMap(ArtifactID.init) else {
+                    throw APIError(.badRequest, "expected {\"name\": ..., \"id\": <64 hex>, \"expected\": <64 hex> or null}")
+                }
+                guard let e = body["expected"] else {
+                    throw APIError(.badRequest, "\"expected\" is required (the id the name has now, or null for a new name)")
+                }
+                let expected: ArtifactID?
+                if case .null = e { expected = nil } else {
+                    guard let x = e.stringValue.flatMap(ArtifactID.init) else { throw APIError(.badRequest, "\"expected\" is not an id") }
+                    expected = x
+                }
+                guard token.canWrite(name: name) else {
+                    throw APIError(.forbidden, "token '\(token.name)' may not write '\(name)' (scopes: \(token.scopes.joined(separator: " ")))")
+                }
+                do {
+                    let version = try server.registry.updateRef(name, to: id, expected: .some(expected),
+                                                                command: "push \(name) (token \(token.name))", actor: "token:\(token.name)")
+                    return Self.json(["name": .string(name), "id": .string(id.hex), "version": .int(Int64(version))])
+                } catch StoreError.refConflict(_, _, let actual) {
+                    return Self.json(["error": .string("'\(name)' is at \(actual?.short ?? "(no ref)"), not at \(expected?.short ?? "(no ref)")"),
+                                      "current": actual.map { .string($0.hex) } ?? .null], status: .conflict)
+                }
+            }
+        }
+    }
+
+    // MARK: - Helpers
+
+    enum Need { case read, upload }
+
+    struct APIError: Error {
+        var status: HTTPResponse.Status
+        var message: String
+        init(_ status: HTTPResponse.Status, _ message: String) {
+            self.status = status
+            self.message = message
+        }
+    }
+
+    /// Authenticates, runs the handler, and turns every error into a JSON 4xx/5xx answer, so a
+    /// bad request never takes the server down.
+    func guarded(_ request: Request, need: Need, _ handler: @Sendable (AccessToken) async throws -> Response) async -> Response {
+        do {
+            guard let auth = request.headers[.authorization], auth.hasPrefix("Bearer ") else {
+                throw APIError(.unauthorized, "a bearer token is required (Authorization: Bearer pvec_...)")
+            }
+            guard let token = try registry.token(bearer: String(auth.dropFirst(7))) else {
+                throw APIError(.unauthorized, "the token is not valid on this server")
+            }
+            switch need {
+            case .read:
+                guard token.canRead else { throw APIError(.forbidden, "token '\(token.name)' has no read scope") }
+            case .upload:
+                guard token.canUpload else { throw APIError(.forbidden, "token '\(token.name)' may not write (scopes: \(token.scopes.joined(separator: " ")))") }
+            }
+            return try await handler(token)
+        } catch let e as APIError {
+            return Self.json(["error": .string(e.message)], status: e.status)
+        } catch let e as StoreError {
+            return Self.json(["error": .string(e.localizedDescription)], status: Self.status(for: e))
+        } catch {
+            return Self.json(["error": .string("\(error)")], status: .internalServerError)
+        }
+    }
+
+    static func status(for e: StoreError) -> HTTPResponse.Status {
+        switch e {
+        case .hashMismatch, .malformedManifest, .unsupportedSchema, .badSignature, .invalidKey, .invalidName:
+            return .unprocessableContent
+        case .missingObject, .missingParent:
+            return .unprocessableContent
+        case .unknownName:
+            return .notFound
+        case .refConflict:
+            return .conflict
+        default:
+            return .internalServerError
+        }
+    }
+
+    func body(_ request: Request, limit: Int) async throws -> [UInt8] {
+        if let len = request.headers[.contentLength].flatMap(Int.init), len > limit {
+            throw APIError(.contentTooLarge, "the request body is \(len) bytes; the limit is \(limit)")
+        }
+        do {
+            let buffer = try await request.body.collect(upTo: limit)
+            return Array(buffer.readableBytesView)
+        } catch {
+            throw APIError(.contentTooLarge, "the request body is larger than \(limit) bytes")
+        }
+    }
+
+    func jsonBody(_ request: Request) async throws -> JSONValue {
+        let bytes = try await body(request, limit: limits.jsonBytes)
+        guard let v = try? JSONValue.parse(bytes), case .object = v else {
+            throw APIError(.badRequest, "the request body is not a JSON object")
+        }
+        return v
+    }
+
+    func idList(_ value: JSONValue?, artifact: Bool) throws -> [String] {
+        guard let list = value?.arrayValue else { throw APIError(.badRequest, "expected a list of ids") }
+        guard list.count <= limits.idsPerRequest else { throw APIError(.contentTooLarge, "at most \(limits.idsPerRequest) ids per request") }
+        return try list.map {
+            guard let s = $0.stringValue, ArtifactID(s) != nil else { throw APIError(.badRequest, "'\($0.canonicalString.prefix(70))' is not a 64-hex id") }
+            return s
+        }
+    }
+
+    static func artifactID(_ text: String?) throws -> ArtifactID {
+        guard let text, let id = ArtifactID(text) else { throw APIError(.badRequest, "'\(text ?? "")' is not a 64-hex id") }
+        return id
+    }
+
+    static func blobID(_ text: String?) throws -> BlobID {
+        guard let text, let id = BlobID(text) else { throw APIError(.badRequest, "'\(text ?? "")' is not a 64-hex id") }
+        return id
+    }
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        bytes(value.canonicalBytes, type: "application/json", status: status)
+    }
+
+    static func bytes(_ b: [UInt8], type: String, status: HTTPResponse.Status = .ok) -> Response {
+        var buffer = ByteBuffer()
+        buffer.writeBytes(b)
+        return Response(status: status, headers: [.contentType: type], body: ResponseBody(byteBuffer: buffer))
+    }
+}

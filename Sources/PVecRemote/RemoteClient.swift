@@ -1,0 +1,154 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import PVecStore
+
+/// The HTTP side of `push`, `pull` and `clone`: one call per API route, JSON in and out.
+///
+/// Transport failures (connection refused or reset while a server restarts) are retried a few
+/// times with a growing pause; HTTP errors are not, they are answers.
+public final class RemoteClient: Sendable {
+    public let base: URL
+    let token: String?
+    let session: URLSession
+    /// Transport retries per request, and the first pause between them (doubled each time).
+    let attempts = 6
+    let firstPause: TimeInterval = 0.2
+
+    public init(base: URL, token: String?) {
+        self.base = base
+        self.token = token
+        let config = URLSessionConfiguration.ephemeral
+        config.timeoutIntervalForRequest = 60
+        config.httpMaximumConnectionsPerHost = 8
+        self.session = URLSession(configuration: config)
+    }
+
+    // MARK: - Routes
+
+    public func names() throws -> [(name: String, id: ArtifactID, version: Int)] {
+        let v = try json("GET", "v1/names")
+        return (v["names"]?.arrayValue ?? []).compactMap { n in
+            guard let name = n["name"]?.stringValue, let id = n["id"]?.stringValue.flatMap(ArtifactID.init) else { return nil }
+            return (name, id, Int(n["version"]?.intValue ?? 0))
+        }
+    }
+
+    public func manifest(_ id: ArtifactID) throws -> [UInt8] {
+        try request("GET", "v1/manifests/\(id.hex)").body
+    }
+
+    public func blob(_ id: BlobID) throws -> [UInt8] {
+        try request("GET", "v1/blobs/\(id.hex)").body
+    }
+
+    public func closure(of ids: [ArtifactID]) throws -> (closure: TransferClosure, signatures: [ArtifactSignature]) {
+        let v = try json("POST", "v1/closure", body: ["ids": .array(ids.map { .string($0.hex) })])
+        let manifests = (v["manifests"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(ArtifactID.init) }
+        let blobs = (v["blobs"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(BlobID.init) }
+        let sigs: [ArtifactSignature] = (v["signatures"]?.arrayValue ?? []).compactMap { s in
+            guard let a = s["artifact"]?.stringValue.flatMap(ArtifactID.init), let k = s["key"]?.stringValue,
+                  let sig = s["signature"]?.stringValue else { return nil }
+            return ArtifactSignature(artifact: a, key: k, signature: sig, signer: s["signer"]?.stringValue)
+        }
+        return (TransferClosure(manifests: manifests, blobs: blobs), sigs)
+    }
+
+    /// Which of these objects the server lacks; `names` are the names the push will move
+    /// (the server refuses at once if the token may not write them).
+    public func missing(_ c: TransferClosure, names: [String]) throws -> TransferClosure {
+        let v = try json("POST", "v1/missing", body: ["manifests": .array(c.manifests.map { .string($0.hex) }),
+                                                      "blobs": .array(c.blobs.map { .string($0.hex) }),
+                                                      "names": .array(names.map { .string($0) })])
+        return TransferClosure(manifests: (v["manifests"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(ArtifactID.init) },
+                               blobs: (v["blobs"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(BlobID.init) })
+    }
+
+    public func putBlob(_ id: BlobID, _ bytes: [UInt8]) throws {
+        _ = try request("PUT", "v1/blobs/\(id.hex)", body: bytes, type: "application/octet-stream")
+    }
+
+    public func putManifest(_ id: ArtifactID, _ bytes: [UInt8]) throws {
+        _ = try request("PUT", "v1/manifests/\(id.hex)", body: bytes, type: "application/json")
+    }
+
+    public func putSignatures(_ sigs: [ArtifactSignature]) throws {
+        _ = try json("POST", "v1/signatures", body: ["signatures": .array(sigs.map(PromptBundle.signatureJSON))])
+    }
+
+    /// Moves a name on the server if it still points at `expected` (nil: must not exist).
+    ///
+    /// - Throws: `RemoteError.conflict` when it has moved.
+    public func updateRef(_ name: String, to id: ArtifactID, expected: ArtifactID?) throws -> Int {
+        let body: JSONValue = ["name": .string(name), "id": .string(id.hex), "expected": expected.map { .string($0.hex) } ?? .null]
+        do {
+            let v = try json("POST", "v1/refs", body: body)
+            return Int(v["version"]?.intValue ?? 0)
+        } catch RemoteError.server(_, 409, let message) {
+            throw RemoteError.conflict(name: name, message: message)
+        }
+    }
+
+    // MARK: - Transport
+
+    func json(_ method: String, _ path: String, body: JSONValue? = nil) throws -> JSONValue {
+        let r = try request(method, path, body: body?.canonicalBytes, type: "application/json")
+        guard let v = try? JSONValue.parse(r.body) else {
+            throw RemoteError.unreachable(url: base.absoluteString, reason: "the answer to \(path) is not JSON")
+        }
+        return v
+    }
+
+    /// Sends one request; returns the body of a 2xx answer.
+    ///
+    /// - Throws: `RemoteError.server` for other statuses (with the server's message),
+    ///   `.unreachable` when every attempt failed to connect.
+    func request(_ method: String, _ path: String, body: [UInt8]? = nil, type: String? = nil) throws -> (status: Int, body: [UInt8]) {
+        var req = URLRequest(url: base.appendingPathComponent(path))
+        req.httpMethod = method
+        if let token { req.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let body {
+            req.httpBody = Data(body)
+            req.setValue(type, forHTTPHeaderField: "Content-Type")
+        }
+        var pause = firstPause
+        var lastError = ""
+        for attempt in 1...attempts {
+            switch send(req) {
+            case .success(let (status, data)):
+                guard (200..<300).contains(status) else {
+                    let message = (try? JSONValue.parse(data))?["error"]?.stringValue ?? String(decoding: data.prefix(200), as: UTF8.self)
+                    throw RemoteError.server(url: base.absoluteString, status: status, message: message)
+                }
+                return (status, data)
+            case .failure(let error):
+                lastError = error.localizedDescription
+                if attempt < attempts {
+                    Thread.sleep(forTimeInterval: pause)
+                    pause *= 2
+                }
+            }
+        }
+        throw RemoteError.unreachable(url: base.absoluteString, reason: lastError)
+    }
+
+    private func send(_ req: URLRequest) -> Result<(Int, [UInt8]), Error> {
+        final class Box: @unchecked Sendable { var result: Result<(Int, [UInt8]), Error>? }
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        let task = session.dataTask(with: req) { data, response, error in
+            if let error {
+                box.result = .failure(error)
+            } else if let http = response as? HTTPURLResponse {
+                box.result = .success((http.statusCode, [UInt8](data ?? Data())))
+            } else {
+                box.result = .failure(RemoteError.unreachable(url: req.url?.absoluteString ?? "", reason: "no HTTP answer"))
+            }
+            done.signal()
+        }
+        task.resume()
+        done.wait()
+        return box.result!
+    }
+}

@@ -1,0 +1,142 @@
+import Foundation
+import PVecStore
+
+/// Push and pull: negotiate what the other side lacks, send only that, then move names.
+///
+/// Objects go first and names last, so an interrupted run leaves the receiver consistent (new
+/// objects, old names) and running it again sends only what is still missing.
+public enum RemoteSync {
+    /// What a push or pull moved.
+    public struct Report: Sendable {
+        public var manifests = 0
+        public var blobs = 0
+        /// Bytes of object bodies sent or received.
+        public var bytes = 0
+        public var names: [(name: String, id: ArtifactID, changed: Bool)] = []
+    }
+
+    /// Progress callback: (phase, done, total, bytes so far).
+    public typealias Progress = (String, Int, Int, Int) -> Void
+
+    /// Sends `names` and their lineage closure to the remote and moves the names there.
+    ///
+    /// A name moves only if the server still has the id this registry last saw there (nothing,
+    /// for a name it never saw); `force` moves it from whatever the server has now.
+    /// - Throws: `RemoteError.conflict` for a name that moved on the server (its objects are
+    ///   sent all the same), `.server`, `.unreachable`; `StoreError` for unknown names.
+    public static func push(_ registry: Registry, remote name: String, names: [String], force: Bool = false,
+                            progress: Progress? = nil) throws -> Report {
+        var config = try RemoteConfig.load(for: registry)
+        let client = try config.client(name)
+        var report = Report()
+        var ids: [(name: String, id: ArtifactID)] = []
+        for n in names { ids.append((n, try registry.resolve(n))) }
+        let closure = try registry.closure(of: ids.map(\.id))
+        let plainNames = ids.map { $0.name.split(separator: "@").first.map(String.init) ?? $0.name }
+        let missing = try client.missing(closure, names: plainNames)
+        let total = missing.blobs.count + missing.manifests.count
+        for b in missing.blobs {
+            let bytes = try registry.encodedBlob(b)
+            try client.putBlob(b, bytes)
+            report.blobs += 1
+            report.bytes += bytes.count
+            progress?("push", report.blobs, total, report.bytes)
+        }
+        for m in missing.manifests {
+            let bytes = try registry.manifestBytes(m)
+            try client.putManifest(m, bytes)
+            report.manifests += 1
+            report.bytes += bytes.count
+            progress?("push", report.blobs + report.manifests, total, report.bytes)
+        }
+        var sigs: [ArtifactSignature] = []
+        for m in closure.manifests { sigs += try registry.signatures(of: m) }
+        if !sigs.isEmpty { try client.putSignatures(sigs) }
+        let serverNames = Dictionary(try client.names().map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
+        var conflict: RemoteError?
+        for (n, id) in ids {
+            let plain = n.split(separator: "@").first.map(String.init) ?? n
+            let current = serverNames[plain]
+            if current == id {
+                report.names.append((plain, id, false))
+                config.remotes[name]?.tracking[plain] = id
+                continue
+            }
+            let expected = force ? current : config.remotes[name]?.tracking[plain]
+            do {
+                _ = try client.updateRef(plain, to: id, expected: expected)
+                report.names.append((plain, id, true))
+                config.remotes[name]?.tracking[plain] = id
+            } catch let e as RemoteError {
+                if case .conflict = e { conflict = conflict ?? e } else { throw e }
+            }
+        }
+        try config.save()
+        if let conflict { throw conflict }
+        return report
+    }
+
+    /// Fetches `names` (all the server's names when empty) with their lineage and sets them here.
+    ///
+    /// Blobs are written as they arrive (they stay invisible until named); manifests, names and
+    /// signatures are taken in one transaction at the end.
+    /// - Parameters:
+    ///   - force: move a local name even if it was changed here since the last pull.
+    /// - Throws: `RemoteError.nameTaken`, `.server`, `.unreachable`, `StoreError.hashMismatch`.
+    public static func pull(_ registry: Registry, remote name: String, names: [String], force: Bool = false,
+                            command: String, progress: Progress? = nil) throws -> Report {
+        var config = try RemoteConfig.load(for: registry)
+        let client = try config.client(name)
+        let tracking = try config.remote(name).tracking
+        var report = Report()
+        let serverNames = try client.names()
+        var wanted: [(name: String, id: ArtifactID)] = []
+        if names.isEmpty {
+            wanted = serverNames.map { ($0.name, $0.id) }
+        } else {
+            let byName = Dictionary(serverNames.map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
+            for n in names {
+                guard let id = byName[n] else { throw RemoteError.server(url: client.base.absoluteString, status: 404, message: "no name '\(n)' on the server") }
+                wanted.append((n, id))
+            }
+        }
+        let local = Dictionary(try registry.refs().map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
+        var refs: [(name: String, id: ArtifactID, expected: ArtifactID??)] = []
+        for (n, id) in wanted {
+            let here = local[n]
+            if let here, here != id, here != tracking[n], !force {
+                throw RemoteError.nameTaken(name: n, here: here.hex, incoming: id.hex)
+            }
+            refs.append((n, id, .some(here)))
+        }
+        guard !wanted.isEmpty else { return report }
+        let (closure, signatures) = try client.closure(of: wanted.map(\.id))
+        let blobs = closure.blobs.filter { !registry.hasBlob($0) }
+        let manifests = closure.manifests.filter { !registry.hasArtifact($0) }
+        let total = blobs.count + manifests.count
+        for b in blobs {
+            let bytes = try client.blob(b)
+            try registry.putEncodedBlob(bytes, as: b)
+            report.blobs += 1
+            report.bytes += bytes.count
+            progress?("pull", report.blobs, total, report.bytes)
+        }
+        var manifestBytes: [[UInt8]] = []
+        for m in manifests {
+            let bytes = try client.manifest(m)
+            _ = try Registry.incomingManifest(bytes, as: m)
+            manifestBytes.append(bytes)
+            report.manifests += 1
+            report.bytes += bytes.count
+            progress?("pull", report.blobs + report.manifests, total, report.bytes)
+        }
+        try registry.receive(IncomingBatch(manifests: manifestBytes, refs: refs, signatures: signatures.filter(\.isValid)),
+                             source: "remote:\(name)", command: command)
+        for (n, id) in wanted {
+            report.names.append((n, id, local[n] != id))
+            config.remotes[name]?.tracking[n] = id
+        }
+        try config.save()
+        return report
+    }
+}

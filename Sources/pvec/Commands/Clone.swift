@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import PVecRemote
+import PVecStore
+
+extension PVec {
+    struct Clone: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Make a new registry in DIR holding every name of a server, with remote 'origin'.",
+            discussion: "Example: pvec clone http://127.0.0.1:8080 ./mirror --token-file read.token")
+
+        @Argument(help: "The server's URL.") var url: String
+        @Argument(help: "The folder of the new registry.") var dir: String
+        @Option(help: "A file holding the bearer token.") var tokenFile: String?
+        @Flag(help: "Print machine-readable JSON.") var json = false
+
+        func run() throws {
+            let root = Registry.location(explicit: dir)
+            if Registry.exists(at: root), !((try? Registry.open(at: root).refs().isEmpty) ?? false) {
+                throw ValidationError("Please clone into a new or empty folder; \(root.path) already holds a registry with names")
+            }
+            let existed = FileManager.default.fileExists(atPath: root.path)
+            do {
+                let registry = try Registry.create(at: root)
+                if (try? RemoteConfig.load(for: registry).remote("origin")) == nil {
+                    try PVec.Remote.Add.add(name: "origin", url: url, tokenFile: tokenFile, to: registry)
+                }
+                let report = try RemoteSync.pull(registry, remote: "origin", names: [], command: "pvec clone \(url)",
+                                                 progress: TransferProgress().callback)
+                report.print("cloned", json: json)
+            } catch {
+                // A failed clone leaves nothing behind (run it again).
+                if !existed { try? FileManager.default.removeItem(at: root) }
+                throw error
+            }
+        }
+    }
+}

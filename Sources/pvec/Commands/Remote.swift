@@ -1,0 +1,87 @@
+import ArgumentParser
+import Foundation
+import PVecRemote
+import PVecStore
+
+extension PVec {
+    struct Remote: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add and list registry servers to push to and pull from.",
+            discussion: "Example: pvec remote add hub http://127.0.0.1:8080 --token-file team-a.token",
+            subcommands: [Add.self, List.self])
+    }
+}
+
+extension PVec.Remote {
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Add a remote registry server.")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "A name for the remote.") var name: String
+        @Argument(help: "Its URL, e.g. http://127.0.0.1:8080.") var url: String
+        @Option(help: "A file holding the bearer token.") var tokenFile: String?
+
+        func validate() throws {
+            guard let u = URL(string: url), u.scheme == "http" || u.scheme == "https", u.host != nil else {
+                throw ValidationError("Please give the URL as http://HOST:PORT, as in http://127.0.0.1:8080")
+            }
+        }
+
+        func run() throws {
+            let registry = try global.open()
+            try Self.add(name: name, url: url, tokenFile: tokenFile, to: registry)
+            if global.json { Output.json(["name": .string(name), "url": .string(url)]) } else { print("added remote \(name) \(url)") }
+        }
+
+        static func add(name: String, url: String, tokenFile: String?, to registry: Registry) throws {
+            var config = try RemoteConfig.load(for: registry)
+            if config.remotes[name] != nil { throw RemoteError.remoteExists(name) }
+            let file = tokenFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
+            if let file { _ = try RemoteConfig.readToken(file) }
+            config.remotes[name] = RemoteConfig.Remote(url: URL(string: url)!, tokenFile: file, tracking: [:])
+            try config.save()
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List remotes.")
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let config = try RemoteConfig.load(for: try global.open(readonly: true))
+            let names = config.remotes.keys.sorted()
+            if global.json {
+                Output.json(.array(names.map { ["name": .string($0), "url": .string(config.remotes[$0]!.url.absoluteString)] }))
+            } else {
+                Output.table(names.map { [$0, config.remotes[$0]!.url.absoluteString] })
+            }
+        }
+    }
+}
+
+/// Progress of a push or pull on standard error, redrawn in place on a terminal only.
+struct TransferProgress {
+    let isTerminal = isatty(STDERR_FILENO) != 0
+
+    func report(_ phase: String, _ done: Int, _ total: Int, _ bytes: Int) {
+        guard isTerminal else { return }
+        let mb = String(format: "%.1f", Double(bytes) / 1e6)
+        FileHandle.standardError.write(Data("\r\(phase): \(done)/\(total) objects, \(mb) MB".utf8))
+        if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    var callback: RemoteSync.Progress? { isTerminal ? { report($0, $1, $2, $3) } : nil }
+}
+
+extension RemoteSync.Report {
+    func print(_ verb: String, json: Bool) {
+        if json {
+            Output.json(["manifests": .int(Int64(manifests)), "blobs": .int(Int64(blobs)), "bytes": .int(Int64(bytes)),
+                         "names": .array(names.map { ["name": .string($0.name), "id": .string($0.id.hex), "changed": .bool($0.changed)] })])
+        } else {
+            Swift.print("\(verb) \(manifests) manifests and \(blobs) blobs (\(bytes) bytes)")
+            for n in names { Swift.print("  \(n.name) -> \(n.id.short)\(n.changed ? "" : " (unchanged)")") }
+        }
+    }
+}

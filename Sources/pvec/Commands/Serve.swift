@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import PVecRemote
+import PVecStore
+
+extension PVec {
+    struct Serve: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Serve the registry over HTTP to other pvec registries (push, pull, clone).",
+            discussion: """
+            Prints "listening on http://HOST:PORT" once bound (port 0 picks a free port). Clients need a
+            token: pvec token create --scope write:team-a/. Example: pvec serve --listen 127.0.0.1:8080
+            """)
+
+        @OptionGroup var global: GlobalOptions
+        @Option(help: ArgumentHelp("Address to listen on.", valueName: "host:port")) var listen: String = "127.0.0.1:8080"
+        @Option(help: "Largest blob upload in bytes.") var maxBlobBytes: Int = 64 << 20
+        @Option(help: "Largest manifest or JSON request in bytes.") var maxJsonBytes: Int = 4 << 20
+
+        func run() async throws {
+            guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
+                  (0...65535).contains(port), colon > listen.startIndex else {
+                throw RemoteError.invalidListen(listen)
+            }
+            let host = String(listen[..<colon])
+            let registry = try global.open()
+            var limits = RegistryServer.Limits()
+            limits.blobBytes = maxBlobBytes
+            limits.jsonBytes = maxJsonBytes
+            // Hummingbird logs each start at info level; keep stdout for the one line scripts read.
+            if ProcessInfo.processInfo.environment["LOG_LEVEL"] == nil { setenv("LOG_LEVEL", "warning", 1) }
+            try await RegistryServer(registry: registry, limits: limits).run(host: host, port: port) { bound in
+                // Unbuffered, so a parent process reading the port sees it at once.
+                FileHandle.standardOutput.write(Data("listening on http://\(host):\(bound)\n".utf8))
+            }
+        }
+    }
+}

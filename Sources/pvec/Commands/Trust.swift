@@ -1,0 +1,47 @@
+import ArgumentParser
+import Foundation
+import PVecStore
+
+extension PVec {
+    struct Trust: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Trust public keys as speaking for a team, and list them.",
+            discussion: "Example: pvec trust add ed25519:AbC... --as team-a",
+            subcommands: [Add.self, List.self])
+    }
+}
+
+extension PVec.Trust {
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Trust a public key as a team's.")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The public key, ed25519:<base64>, as `pvec key generate` prints it.") var publicKey: String
+        @Option(name: .customLong("as"), help: "The team the key speaks for.") var team: String
+
+        func run() throws {
+            let registry = try global.open()
+            try registry.trust(key: publicKey, as: team, command: GlobalOptions.commandLine)
+            if global.json {
+                Output.json(["key": .string(publicKey), "team": .string(team)])
+            } else {
+                print("trusted \(ArtifactSignature.fingerprint(publicKey)) as \(team)")
+            }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List trusted keys.")
+
+        @OptionGroup var global: GlobalOptions
+
+        func run() throws {
+            let keys = try global.open(readonly: true).trustedKeys()
+            if global.json {
+                Output.json(.array(keys.map { ["key": .string($0.key), "team": .string($0.team)] }))
+            } else {
+                Output.table(keys.map { [$0.team, ArtifactSignature.fingerprint($0.key), $0.key] })
+            }
+        }
+    }
+}

@@ -1,0 +1,92 @@
+import Foundation
+import PVecStore
+import XCTest
+
+final class AuditChainTests: XCTestCase {
+    func makeLog(_ dir: TempDir) throws -> Registry {
+        let reg = try Registry.create(at: dir.url)
+        let a = try Fixtures.prompt(reg, seed: 1), b = try Fixtures.prompt(reg, seed: 2)
+        try reg.updateRef("x", to: a, command: "one", actor: "alice")
+        try reg.updateRef("x", to: b, command: "two", actor: "bob")
+        try reg.addTag("best", to: b, command: "three")
+        try reg.updateRef("y", to: a, command: "four")
+        return reg
+    }
+
+    func testChainIsIntactAndLinked() throws {
+        let dir = try TempDir()
+        let reg = try makeLog(dir)
+        let r = try reg.verifyAuditLog()
+        XCTAssertEqual(r.entries, 4)
+        XCTAssertEqual(r.problems, [])
+        let log = try reg.log()
+        XCTAssertEqual(log.first?.hash, r.head)
+        XCTAssertEqual(log.last?.actor, "alice")
+        XCTAssertTrue(log.allSatisfy { $0.hash?.count == 64 })
+        XCTAssertEqual(try reg.audit(name: "x").map(\.command), ["two", "one"])
+    }
+
+    func testTriggersRefuseAnUnchainedInsertAndUpdates() throws {
+        let dir = try TempDir()
+        _ = try makeLog(dir)
+        // Without the triggers dropped, sqlite refuses both (exit status non-zero).
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        p.arguments = ["python3", "-c", "import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute(\"INSERT INTO audit_log (time, action, command) VALUES (1, 'x', 'forged')\"); c.commit()",
+                       dir.url.appendingPathComponent("catalog.sqlite").path]
+        p.standardError = Pipe()
+        try p.run()
+        p.waitUntilExit()
+        XCTAssertNotEqual(p.terminationStatus, 0, "an insert without a hash must be refused")
+    }
+
+    func testEditedEntryIsNamed() throws {
+        let dir = try TempDir()
+        _ = try makeLog(dir)
+        try tamper(dir.url, dropAuditTriggers + "UPDATE audit_log SET command = 'forged' WHERE seq = 2;")
+        let r = try Registry.open(at: dir.url).verifyAuditLog()
+        XCTAssertEqual(r.problems.map(\.kind), [.edited])
+        XCTAssertEqual(r.problems.first?.sequence, 2)
+    }
+
+    func testRemovedEntryIsNamed() throws {
+        let dir = try TempDir()
+        _ = try makeLog(dir)
+        try tamper(dir.url, dropAuditTriggers + "DELETE FROM audit_log WHERE seq = 2;")
+        let r = try Registry.open(at: dir.url).verifyAuditLog()
+        XCTAssertEqual(r.problems.map(\.kind), [.removed])
+        XCTAssertEqual(r.problems.first?.sequence, 3)
+        XCTAssertTrue(r.problems[0].message.contains("between seq 1 and 3"), r.problems[0].message)
+    }
+
+    func testReorderedEntriesAreNamed() throws {
+        let dir = try TempDir()
+        _ = try makeLog(dir)
+        // Swap rows 2 and 3 whole (content and hashes), as a tamperer reordering history would.
+        try tamper(dir.url, dropAuditTriggers + """
+            UPDATE audit_log SET seq = 100 WHERE seq = 2;
+            UPDATE audit_log SET seq = 2 WHERE seq = 3;
+            UPDATE audit_log SET seq = 3 WHERE seq = 100;
+            """)
+        let r = try Registry.open(at: dir.url).verifyAuditLog()
+        XCTAssertTrue(r.problems.contains { $0.kind == .reordered }, "\(r.problems)")
+        XCTAssertFalse(r.problems.contains { $0.kind == .edited }, "\(r.problems)")
+    }
+
+    func testLegacyRowsAreChainedOnTheNextWrite() throws {
+        let dir = try TempDir()
+        let reg = try makeLog(dir)
+        // Simulate rows written before migration 0002: no hashes.
+        try tamper(dir.url, dropAuditTriggers + "UPDATE audit_log SET hash = NULL, prev_hash = NULL;")
+        XCTAssertEqual(try reg.verifyAuditLog().problems.map(\.kind), [.unchained, .unchained, .unchained, .unchained])
+        try tamper(dir.url, """
+            CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+            WHEN OLD.hash IS NOT NULL OR NEW.hash IS NULL OR NEW.command IS NOT OLD.command
+            BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
+            """)
+        try reg.updateRef("z", to: try reg.resolve("x"), command: "five")
+        let r = try reg.verifyAuditLog()
+        XCTAssertEqual(r.entries, 5)
+        XCTAssertEqual(r.problems, [])
+    }
+}
