@@ -42,6 +42,10 @@ public protocol BackboneModel: AnyObject {
     ///   - normalize: L2-normalise each feature row.
     func forward(_ batch: [TokenizedText], prompt: Tensor?, normalize: Bool) throws -> Tensor
 
+    /// Runs the batch with one prompt per example (`prompts[b]`, all `[m, C]`) and returns `[B, C]`;
+    /// the next `backward` fills `InputGradients.promptPerExample`.
+    func forward(_ batch: [TokenizedText], prompts: [Tensor], normalize: Bool) throws -> Tensor
+
     /// Back-propagates `dFeatures` (dL/d output of the latest `forward`, `[B, C]`) to the inputs.
     ///
     /// - Parameters:
@@ -57,9 +61,13 @@ public struct InputGradients: Sendable {
     /// (for `BertEncoder`: `[CLS]`, the prompt rows, the remaining tokens, then padding
     /// rows, which are zero); nil unless requested.
     public var inputs: Tensor?
+    /// dL/dprompts[b] `[B, m, C]`, one slice per example, after a per-example forward
+    /// (`forward(_:prompts:normalize:)`); nil otherwise. `prompt` is then their sum.
+    public var promptPerExample: Tensor?
 
-    public init(prompt: Tensor?, inputs: Tensor?) {
+    public init(prompt: Tensor?, inputs: Tensor?, promptPerExample: Tensor? = nil) {
         self.prompt = prompt
         self.inputs = inputs
+        self.promptPerExample = promptPerExample
     }
 }

@@ -6,14 +6,29 @@ extension BertEncoder {
     /// - Parameters:
     ///   - forBackward: keep every layer's activations and remember the batch for `backward`.
     func run(_ batch: [TokenizedText], prompt: Tensor?, normalize: Bool, forBackward: Bool) throws -> Tensor {
+        try run(batch, prompts: prompt.map { Array(repeating: $0, count: batch.count) }, perExample: false,
+                normalize: normalize, forBackward: forBackward)
+    }
+
+    /// The forward pass with one prompt per sequence (`prompts[b]`, all `[m, C]`), or none.
+    ///
+    /// - Parameters:
+    ///   - perExample: record that the prompts may differ, so `backward` returns each
+    ///     sequence's prompt gradient.
+    func run(_ batch: [TokenizedText], prompts: [Tensor]?, perExample: Bool, normalize: Bool,
+             forBackward: Bool) throws -> Tensor {
         precondition(!batch.isEmpty, "forward needs at least one sequence")
+        precondition(prompts == nil || prompts!.count == batch.count, "one prompt per sequence")
         let C = config.width
         var m = 0
-        if let prompt {
-            guard prompt.shape.rank == 2, prompt.shape.width == C else {
-                throw ModelError.promptWidthMismatch(promptShape: prompt.shape.dims, width: C)
+        if let first = prompts?.first {
+            for prompt in prompts! {
+                guard prompt.shape.rank == 2, prompt.shape.width == C else {
+                    throw ModelError.promptWidthMismatch(promptShape: prompt.shape.dims, width: C)
+                }
             }
-            m = prompt.shape.rows
+            m = first.shape.rows
+            precondition(prompts!.allSatisfy { $0.shape.rows == m }, "every prompt of a batch has the same rows")
         }
         let lengths = batch.map { seq -> Int in
             precondition(seq.count >= 1, "a sequence holds at least [CLS]")
@@ -28,12 +43,13 @@ extension BertEncoder {
         if forBackward { lastForward = nil }
         parameters.storage.withUnsafeBufferPointer { storage in
             let p = storage.baseAddress!
-            fillEmbeddings(acts, batch: batch, prompt: prompt, lengths: lengths, B: B, T: T, params: p)
+            fillEmbeddings(acts, batch: batch, prompts: prompts, promptRows: m, lengths: lengths, B: B, T: T, params: p)
             encode(acts, lengths: lengths, B: B, T: T, params: p)
         }
         pool(acts, lengths: lengths, B: B, T: T, normalize: normalize)
         if forBackward {
-            lastForward = ForwardRecord(B: B, T: T, promptRows: m, lengths: lengths, normalize: normalize)
+            lastForward = ForwardRecord(B: B, T: T, promptRows: m, lengths: lengths, normalize: normalize,
+                                        perExample: perExample)
         }
         return Tensor(shape: [B, C], scalars: Array(UnsafeBufferPointer(start: acts.output, count: B * C)))
     }
@@ -54,16 +70,15 @@ extension BertEncoder {
     ///
     /// Row t of sequence b is `[CLS]` (t = 0), prompt row t-1 (1 <= t <= m), then token t-m;
     /// padding rows are zero before the position and type embeddings are added.
-    private func fillEmbeddings(_ acts: BertActivations, batch: [TokenizedText], prompt: Tensor?,
+    private func fillEmbeddings(_ acts: BertActivations, batch: [TokenizedText], prompts: [Tensor]?, promptRows m: Int,
                                 lengths: [Int], B: Int, T: Int, params p: UnsafePointer<Float>) {
         let C = config.width
-        let m = prompt?.shape.rows ?? 0
         let wte = p + parameters.wordEmbeddings
         let wpe = p + parameters.positionEmbeddings
         let wtt = p + parameters.typeEmbeddings
-        let promptScalars = prompt?.scalars ?? []
-        promptScalars.withUnsafeBufferPointer { promptBuf in
-            for b in 0..<B {
+        for b in 0..<B {
+            let promptScalars = prompts?[b].scalars ?? []
+            promptScalars.withUnsafeBufferPointer { promptBuf in
                 let seq = batch[b]
                 for t in 0..<T {
                     let row = acts.inp + (b * T + t) * C

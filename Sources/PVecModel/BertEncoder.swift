@@ -44,6 +44,8 @@ public final class BertEncoder: BackboneModel {
         var B: Int, T: Int, promptRows: Int
         var lengths: [Int]      // positions per sequence, prompt included
         var normalize: Bool
+        /// The batch had one prompt per sequence (`forward(_:prompts:normalize:)`).
+        var perExample: Bool = false
     }
 
     // MARK: - Loading
@@ -133,6 +135,20 @@ public final class BertEncoder: BackboneModel {
         try run(batch, prompt: prompt, normalize: normalize, forBackward: true)
     }
 
+    /// Runs the batch with one soft prompt per sequence and returns `[B, C]`.
+    ///
+    /// Sequence b is `[CLS] prompts[b] tokens…`, as in `forward(_:prompt:normalize:)`; the
+    /// following `backward` also returns `promptPerExample`, each sequence's dL/dprompts[b].
+    /// Composition methods (ATTEMPT, AMP, ComPT) need this: their prompts depend on the input
+    /// or the task, so a batch holds many prompts.
+    ///
+    /// - Parameters:
+    ///   - prompts: B prompts, all `[m, C]` (same m), in batch order.
+    /// - Throws: `ModelError.promptWidthMismatch`, `.sequenceTooLong`.
+    public func forward(_ batch: [TokenizedText], prompts: [Tensor], normalize: Bool = true) throws -> Tensor {
+        try run(batch, prompts: prompts, perExample: true, normalize: normalize, forBackward: true)
+    }
+
     /// The gradient of a loss L with respect to the prompt (and optionally every input row),
     /// given dL/d(output of the latest `forward`) `[B, C]`.
     ///
@@ -156,11 +172,21 @@ public final class BertEncoder: BackboneModel {
             }
             promptGrad = Tensor(shape: [m, C], scalars: g)
         }
+        var perExample: Tensor?
+        if m > 0 && record.perExample {
+            // Rows 1...m of each sequence's input gradient, copied out of the padded layout.
+            var g = [Float](repeating: 0, count: B * m * C)
+            for b in 0..<B {
+                let src = acts.demb + (b * T + 1) * C
+                for i in 0..<(m * C) { g[b * m * C + i] = src[i] }
+            }
+            perExample = Tensor(shape: [B, m, C], scalars: g)
+        }
         var inputs: Tensor?
         if inputGradients {
             inputs = Tensor(shape: [B, T, C], scalars: Array(UnsafeBufferPointer(start: acts.demb, count: B * T * C)))
         }
-        return InputGradients(prompt: promptGrad, inputs: inputs)
+        return InputGradients(prompt: promptGrad, inputs: inputs, promptPerExample: perExample)
     }
 
     // MARK: - Sentence embeddings
