@@ -105,20 +105,25 @@ extension Registry {
                          progress: ((Int) -> Void)? = nil) throws -> (Stored, ClassificationMetrics) {
         var prompt: Tensor?
         var parents: [Parent] = []
+        var composite: AttemptComposite?
         if let spec {
             let o = try operand(spec)
-            guard o.manifest.kind == .prompt || o.manifest.kind == .`init` else {
+            if o.manifest.kind == .mixture {
+                // A mixture (ATTEMPT) makes one prompt per input: run its composition.
+                composite = try composer(forMixture: o.id)
+            } else if !(o.manifest.kind == .prompt || o.manifest.kind == .`init`) {
                 throw TrainError.notEvaluable("\(spec) is a \(o.manifest.kind.rawValue), not a prompt; evaluate a prompt made from it, e.g. `pvec add \(spec) --onto INIT --name P`")
             }
             if let b = o.manifest.backbone, !b.isCompatible(with: model.fingerprint) {
                 throw OpsError.backboneMismatch("\(spec) (\(b))", "the model (\(model.fingerprint))")
             }
-            prompt = try tensor(o.id)
+            if composite == nil { prompt = try tensor(o.id) }
             parents = [Parent(.evaluated, o.id)]
         }
         let scorer = try LabelScorer(task: task, model: model, temperature: temperature, maxLength: maxLength)
-        let metrics = try Evaluator(model: model, scorer: scorer, batchSize: 32, maxLength: maxLength)
-            .evaluate(data, prompt: prompt, progress: progress)
+        let evaluator = Evaluator(model: model, scorer: scorer, batchSize: 32, maxLength: maxLength)
+        let metrics = try composite.map { try evaluator.evaluate(data, composer: $0, progress: progress).metrics }
+            ?? evaluator.evaluate(data, prompt: prompt, progress: progress)
         let params: [String: JSONValue] = [
             "task": .string(task.name), "task_sha256": .string(task.sha256),
             "data": .string(data.source), "data_sha256": .string(data.sha256),

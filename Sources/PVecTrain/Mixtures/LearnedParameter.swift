@@ -1,0 +1,50 @@
+import PVecTensor
+
+/// A trained tensor of a composition method, with its gradient buffer, its AdamW state and
+/// its own peak learning rate (the methods train groups at different rates).
+struct LearnedParameter {
+    var name: String
+    var value: Tensor
+    /// dL/dvalue, same count; cleared by `zeroGrad`, added into by backward passes.
+    var grad: [Float]
+    var adam: AdamW
+    var learningRate: Float
+
+    init(_ name: String, _ value: Tensor, learningRate: Float, weightDecay: Float) {
+        self.name = name
+        self.value = value
+        self.grad = [Float](repeating: 0, count: value.count)
+        self.adam = AdamW(count: value.count, weightDecay: weightDecay)
+        self.learningRate = learningRate
+    }
+
+    mutating func zeroGrad() {
+        for i in grad.indices { grad[i] = 0 }
+    }
+
+    /// One AdamW update at `learningRate · schedule`, after scaling the gradient by `clip`.
+    mutating func step(schedule: Float, clip: Float = 1) {
+        var g = Tensor(shape: value.shape, scalars: grad)
+        if clip != 1 { g.scal(clip) }
+        adam.step(&value, grad: g, lr: learningRate * schedule)
+    }
+}
+
+extension Array where Element == LearnedParameter {
+    /// The factor that clips the global gradient norm to `maxNorm` (1 when below, or when 0).
+    func clipFactor(maxNorm: Float) -> Float {
+        guard maxNorm > 0 else { return 1 }
+        let norm = MixKernels.globalNorm(map(\.grad))
+        return norm > maxNorm ? maxNorm / norm : 1
+    }
+
+    mutating func zeroGrad() {
+        for i in indices { self[i].zeroGrad() }
+    }
+
+    /// Steps every parameter after clipping the global gradient norm (`maxNorm` 0: no clipping).
+    mutating func step(schedule: Float, maxNorm: Float) {
+        let c = clipFactor(maxNorm: maxNorm)
+        for i in indices { self[i].step(schedule: schedule, clip: c) }
+    }
+}
