@@ -13,7 +13,7 @@ extension Registry {
         let raw = Safetensors.encode(tensors)
         let hex = Digest.sha256Hex(raw)
         if !objects.contains(hex) {
-            try objects.write(BlobEncoding.encodeSmallest(raw), as: hex)
+            try objects.write(BlobEncoding.encodeFast(raw), as: hex)
         }
         return BlobID(unchecked: hex)
     }
