@@ -29,14 +29,28 @@ extension Registry {
     public func derive(kind: ArtifactKind, recipe: Recipe, parents: [(role: ParentRole, operand: Operand)],
                        backbone: Backbone?, name: String?, command: String,
                        embeddingTable: ((Backbone) throws -> Tensor)? = nil) throws -> Stored {
-        let inputs = try parents.map { (role: $0.role, tensor: try tensor($0.operand.id)) }
+        try derive(kind: kind, recipe: recipe, parents: parents, tensors: nil, backbone: backbone,
+                   name: name, command: command, embeddingTable: embeddingTable).stored
+    }
+
+    /// `derive` for callers that already hold the parents' tensors (`tensors`, in parent order;
+    /// nil reads them) and want the result's tensor: each blob read costs an inflate and a
+    /// SHA-256, so `pvec add` should not read back what it has just computed.
+    func derive(kind: ArtifactKind, recipe: Recipe, parents: [(role: ParentRole, operand: Operand)],
+                tensors: [Tensor]?, backbone: Backbone?, name: String?, command: String,
+                embeddingTable: ((Backbone) throws -> Tensor)? = nil) throws -> (stored: Stored, tensor: Tensor) {
+        precondition(tensors == nil || tensors!.count == parents.count, "one tensor per parent")
+        let inputs = try parents.enumerated().map { k, p in
+            (role: p.role, tensor: try tensors?[k] ?? tensor(p.operand.id))
+        }
         let result = try Derivation.compute(recipe, parents: inputs, backbone: backbone, embeddingTable: embeddingTable)
         if !result.isFinite {
             throw OpsError.nonFinite("the result of \(recipe.op)")
         }
-        return try store(result, kind: kind, recipe: recipe,
-                         parents: parents.map { Parent($0.role, $0.operand.id) },
-                         backbone: backbone, name: name, command: command)
+        let stored = try store(result, kind: kind, recipe: recipe,
+                               parents: parents.map { Parent($0.role, $0.operand.id) },
+                               backbone: backbone, name: name, command: command)
+        return (stored, result)
     }
 
     /// Stores a tensor with its manifest and optionally names it.

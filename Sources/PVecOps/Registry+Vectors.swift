@@ -42,9 +42,9 @@ extension Registry {
             let backbone = try commonBackbone([o, i])
             _ = try commonShape([o, i])
             if store {
-                let s = try derive(kind: .vector, recipe: Recipe(op: "vector"),
-                                   parents: [(.tuned, o), (.`init`, i)], backbone: backbone, name: nil, command: command)
-                return (Operand(spec: spec, id: s.id, manifest: s.manifest), try tensor(s.id))
+                let (s, t) = try derive(kind: .vector, recipe: Recipe(op: "vector"), parents: [(.tuned, o), (.`init`, i)],
+                                        tensors: nil, backbone: backbone, name: nil, command: command)
+                return (Operand(spec: spec, id: s.id, manifest: s.manifest), t)
             }
             return (o, try tensor(o.id).subtracting(try tensor(initID)))
         default:
@@ -83,7 +83,9 @@ extension Registry {
         guard !specs.isEmpty else { throw OpsError.tooFewOperands(1) }
         let base = try onto.map { try operand($0) }
         try checkVectorOperands(specs, extra: base.map { [$0] } ?? [])
-        var ops = try specs.map { try vectorOperand($0, store: true, command: command).0 }
+        let vectors = try specs.map { try vectorOperand($0, store: true, command: command) }
+        var ops = vectors.map(\.0)
+        var tensors = vectors.map(\.1)
         var parents: [(role: ParentRole, operand: Operand)] = ops.map { (.operand, $0) }
         var kind = ArtifactKind.vector
         if let onto, let base {
@@ -92,12 +94,13 @@ extension Registry {
             }
             parents.append((.`init`, base))
             ops.append(base)
+            tensors.append(try tensor(base.id))
             kind = .prompt
         }
         let backbone = try commonBackbone(ops)
         _ = try commonShape(ops)
         return try derive(kind: kind, recipe: Recipe(op: "add", params: ["lambda": .double(lambda)]),
-                          parents: parents, backbone: backbone, name: name, command: command)
+                          parents: parents, tensors: tensors, backbone: backbone, name: name, command: command).stored
     }
 
     /// tau_a − tau_b.
