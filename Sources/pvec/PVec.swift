@@ -17,6 +17,7 @@ struct PVec: AsyncParsableCommand {
             Similar.self, InitFrom.self,
             Show.self, Ls.self, Lineage.self, Log.self, Tag.self, Verify.self, GC.self,
             Embed.self, Train.self, Eval.self,
+            Attempt.self, Attention.self, AMP.self, ComPT.self, MetaInit.self,
             Bundle.self, Key.self, Sign.self, Trust.self, Audit.self, Serve.self, Token.self,
             Remote.self, Push.self, Pull.self, Clone.self,
         ]

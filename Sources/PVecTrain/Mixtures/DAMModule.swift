@@ -19,8 +19,11 @@ import PVecTensor
 /// ```
 /// Note the identity S'_ij = mean_rows(Q_i) · mean_rows(K_j): the mean block score needs no
 /// n·l × n·l matrix at all; `blockScoresLoop` and the full gemm are kept to measure that.
-/// Only W_Q, W_K, W_V learn. W_V starts as the identity, so each target starts as a mixture
-/// of the sources themselves; W_Q and W_K start uniform in ±1/√d.
+/// Only W_Q, W_K, W_V learn. The scores have no 1/√k scale (as specified), so with tuned prompts
+/// (rows of norm ≫ 1) a random W_Q saturates the softmax at once and stops its gradient: W_Q
+/// starts at zero (uniform attention; dW_Q = P'ᵀ dS K is not zero, and W_K's gradient follows as
+/// soon as W_Q moves), W_K uniform in ±1/√d, and W_V as the identity, so each target starts as
+/// the mean of the sources themselves.
 public struct DAMModule: Sendable, Equatable {
     public enum Pooling: String, Sendable, CaseIterable {
         /// Block score = mean of the l×l block of S (the DAM of the issue).
@@ -42,7 +45,7 @@ public struct DAMModule: Sendable, Equatable {
         keyWidth = k
         self.pooling = pooling
         let bound = 1 / Float(d).squareRoot()
-        wQ = MixKernels.uniform(d * k, bound: bound, rng: &rng)
+        wQ = [Float](repeating: 0, count: d * k)
         wK = MixKernels.uniform(d * k, bound: bound, rng: &rng)
         wV = [Float](repeating: 0, count: d * d)
         for i in 0..<d { wV[i * d + i] = 1 }

@@ -1,0 +1,109 @@
+import ArgumentParser
+import Foundation
+import PVecStore
+import PVecTrain
+
+extension PVec {
+    struct Attempt: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Train an ATTEMPT mixture: a target prompt and an attention module over frozen source prompts.",
+            discussion: """
+            Asai et al. 2022. Each input gets P_t + Σ_j a_j P_j, with attention a from the input's
+            max-pooled embeddings (module G: W_down, SiLU, W_up, LayerNorm; T = d·e). Stores NAME
+            (mixture; run it with `pvec eval NAME`), NAME.target (prompt), NAME.module (module) and
+            NAME.init, with lineage to every source. `pvec attention NAME` shows the mean attention.
+            Example: pvec attempt --task data/tweets/task.json --data data/tweets/train.jsonl --sources movie,amazon --shots 16 --name tw-attempt
+            """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var modelOptions: ModelOptions
+        @OptionGroup var training: MixTrainOptions
+        @Option(help: "Task file.") var task: String
+        @Option(help: "Training data, JSONL.") var data: String
+        @Option(help: "Comma-separated frozen source prompts, in attention order.") var sources: String
+        @Option(help: "Name of the mixture.") var name: String
+        @Option(name: .customLong("init"), help: "Start the target prompt from this registry init or prompt.") var initName: String?
+        @Option(help: "Seed of the target's vocab-sample init (when no --init).") var initSeed: UInt64 = 0
+        @Option(help: "Peak learning rate of the target prompt.") var lr: Float = 0.3
+        @Option(help: "Peak learning rate of the attention module.") var moduleLr: Float = 0.1
+        @Option(help: "Bottleneck width r of the attention module.") var rank: Int = 100
+        @Option(help: "Seed of the attention module's initial weights.") var moduleSeed: UInt64 = 0
+
+        func validate() throws {
+            guard !commaList(sources).isEmpty else { throw ValidationError("Please give --sources as a comma-separated list of prompts.") }
+            guard rank > 0 else { throw ValidationError("Please give --rank of at least 1.") }
+            guard lr > 0, moduleLr > 0 else { throw ValidationError("Please give positive --lr and --module-lr.") }
+        }
+
+        func run() throws {
+            let registry = try global.open()
+            let spec = try TaskSpec.load(URL(fileURLWithPath: task))
+            var req = AttemptRequest(task: spec, train: try Dataset.load(URL(fileURLWithPath: data), task: spec),
+                                     name: name, sources: commaList(sources))
+            for s in req.sources { _ = try registry.resolve(s) }   // fail on a bad name before loading the model
+            req.initSpec = initName
+            req.initSeed = initSeed
+            req.shots = training.shots
+            req.rank = rank
+            req.moduleLearningRate = moduleLr
+            req.moduleSeed = moduleSeed
+            req.config = training.config(learningRate: lr)
+            let model = try modelOptions.load()
+            let reporter = ProgressReporter()
+            let out = try registry.trainAttempt(req, model: model, command: GlobalOptions.commandLine,
+                                                progress: global.json ? nil : { reporter.training($0) })
+            if global.json {
+                Output.json(["mixture": Output.stored(out.mixture), "target": Output.stored(out.target),
+                             "module": Output.stored(out.module), "init": Output.stored(out.initArtifact),
+                             "losses": .array(out.result.losses.map { .double(Double($0)) }), "seconds": .double(out.result.seconds)])
+            } else {
+                print("mixture \(Output.storedLine(out.mixture))")
+                print("target  \(Output.storedLine(out.target))")
+                print("module  \(Output.storedLine(out.module))")
+                print("init    \(Output.storedLine(out.initArtifact))")
+                print(lossLine(out.result.losses, seconds: out.result.seconds))
+            }
+        }
+    }
+
+    struct Attention: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Show an ATTEMPT mixture's mean attention per source prompt on a dataset.",
+            discussion: """
+            Runs the mixture over the data (nothing is stored) and prints the mean attention weight
+            of each source and of the target prompt, with the accuracy.
+            Example: pvec attention tw-attempt --task data/tweets/task.json --data data/tweets/dev.jsonl --limit 100
+            """)
+
+        @OptionGroup var global: GlobalOptions
+        @OptionGroup var modelOptions: ModelOptions
+        @Argument(help: "The ATTEMPT mixture.") var name: String
+        @Option(help: "Task file.") var task: String
+        @Option(help: "Labelled data, JSONL.") var data: String
+        @Option(help: "Use only the first N examples.") var limit: Int?
+        @Option(help: "Longest input in tokens.") var maxLength: Int = 128
+
+        func validate() throws {
+            if let limit, limit <= 0 { throw ValidationError("Please give --limit of at least 1.") }
+        }
+
+        func run() throws {
+            let registry = try global.open(readonly: true)
+            let spec = try TaskSpec.load(URL(fileURLWithPath: task))
+            var dataset = try Dataset.load(URL(fileURLWithPath: data), task: spec)
+            if let limit { dataset = dataset.prefix(limit) }
+            _ = try registry.resolve(name)
+            let model = try modelOptions.load()
+            let (labels, mean, metrics) = try registry.attention(name, task: spec, data: dataset, model: model, maxLength: maxLength)
+            if global.json {
+                Output.json(["name": .string(name), "n": .int(Int64(metrics.count)), "accuracy": .double(metrics.accuracy),
+                             "attention": .array(zip(labels, mean).map { ["prompt": .string($0), "mean": .double($1)] })])
+                return
+            }
+            var rows = [["prompt", "mean attention"]]
+            for (l, a) in zip(labels, mean) { rows.append([l, String(format: "%.4f", a)]) }
+            Output.table(rows)
+            print(String(format: "%d examples, accuracy %.4f", metrics.count, metrics.accuracy))
+        }
+    }
+}

@@ -1,0 +1,131 @@
+import Foundation
+import XCTest
+
+/// `pvec attempt`, `attention`, `eval` of a mixture, `amp`, `compt` and `meta-init` on the
+/// movie-small fixture with tiny settings: stored artifacts, kinds and lineage; refusals store nothing.
+final class MixtureCLITests: CLITestCase {
+    static let fixtures = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+        .appendingPathComponent("../../fixtures/tasks/movie-small").standardized
+    var task: String { Self.fixtures.appendingPathComponent("task.json").path }
+    var trainData: String { Self.fixtures.appendingPathComponent("train.jsonl").path }
+    var testData: String { Self.fixtures.appendingPathComponent("test.jsonl").path }
+    let tiny = ["--steps", "2", "--batch", "4", "--max-length", "24"]
+
+    /// A second task directory: the fixture's data under another task name.
+    func secondTask() throws -> String {
+        let dir = workDir.appendingPathComponent("movie-b")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("train.jsonl"), to: dir.appendingPathComponent("train.jsonl"))
+        let spec = try String(contentsOf: Self.fixtures.appendingPathComponent("task.json"), encoding: .utf8)
+            .replacingOccurrences(of: "\"movie-small\"", with: "\"movie-b\"")
+        try spec.write(to: dir.appendingPathComponent("task.json"), atomically: true, encoding: .utf8)
+        return dir.path
+    }
+
+    func sources() throws {
+        try ok("init")
+        for (n, seed) in [("s1", "1"), ("s2", "2")] {
+            try ok(["train", "--task", task, "--data", trainData, "--name", n, "--prompt-len", "3", "--init-seed", seed] + tiny)
+        }
+    }
+
+    func ok(_ args: [String], file: StaticString = #filePath, line: UInt = #line) throws {
+        let r = try pvec(args)
+        XCTAssertEqual(r.status, 0, "pvec \(args.joined(separator: " ")) failed: \(r.stderr)", file: file, line: line)
+    }
+
+    func manifest(_ name: String) throws -> [String: Any] {
+        (try json("show", name) as! [String: Any])["manifest"] as! [String: Any]
+    }
+
+    func parents(_ name: String) throws -> [(String, String)] {
+        (try manifest(name)["parents"] as! [[String: String]]).map { ($0["role"]!, $0["id"]!) }
+    }
+
+    func id(_ name: String) throws -> String { (try json("show", name) as! [String: Any])["id"] as! String }
+
+    func testAttemptStoresMixtureModuleTargetAndEvalRunsIt() throws {
+        try sources()
+        let r = try pvec(["attempt", "--task", task, "--data", trainData, "--sources", "s1,s2", "--name", "at", "--rank", "4", "--json"] + tiny)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        XCTAssertEqual(try manifest("at")["kind"] as? String, "mixture")
+        XCTAssertEqual(try manifest("at.module")["kind"] as? String, "module")
+        XCTAssertEqual(try manifest("at.target")["kind"] as? String, "prompt")
+        let s1 = try id("s1"), s2 = try id("s2")
+        let p = try parents("at")
+        XCTAssertEqual(p.map(\.0), ["tuned", "module", "source", "source"])
+        XCTAssertEqual(p.map(\.1), [try id("at.target"), try id("at.module"), s1, s2])
+        XCTAssertEqual(try parents("at.module").filter { $0.0 == "source" }.map(\.1), [s1, s2])
+        let recipe = try manifest("at.module")["recipe"] as! [String: Any]
+        XCTAssertEqual((recipe["params"] as! [String: Any])["sources"] as? [String], [s1, s2])
+
+        let e = try json("eval", "at", "--task", task, "--data", testData, "--limit", "8", "--max-length", "24") as! [String: Any]
+        XCTAssertEqual(e["n"] as? Int, 8)
+        let a = try json("attention", "at", "--task", task, "--data", testData, "--limit", "8", "--max-length", "24") as! [String: Any]
+        let weights = (a["attention"] as! [[String: Any]]).map { $0["mean"] as! Double }
+        XCTAssertEqual(weights.count, 3)
+        XCTAssertEqual(weights.reduce(0, +), 1, accuracy: 1e-4)
+        let v = try json("verify") as! [String: Any]
+        XCTAssertEqual(v["clean"] as? Bool, true, "\(v)")
+    }
+
+    func testAttemptRefusalsStoreNothing() throws {
+        try sources()
+        let before = try artifactIDs()
+        try refused(["attempt", "--task", task, "--data", trainData, "--sources", "s1,nope", "--name", "x"] + tiny, containing: "nope")
+        try refused(["attempt", "--task", task, "--data", trainData, "--sources", "s1.tau", "--name", "x"] + tiny, containing: "vector")
+        try refused(["attention", "s1", "--task", task, "--data", testData], containing: "ATTEMPT mixture")
+        XCTAssertEqual(try artifactIDs(), before)
+    }
+
+    func testAMPStoresOnePromptPerTaskWithModuleLineage() throws {
+        try sources()
+        let t2 = try secondTask()
+        try ok(["amp", "--tasks", "\(Self.fixtures.path),\(t2)", "--sources", "s1,s2", "--name", "amp", "--key-width", "4", "--pooling", "max"] + tiny)
+        let module = try id("amp.module")
+        XCTAssertEqual(try manifest("amp.module")["kind"] as? String, "module")
+        for t in ["movie-small", "movie-b"] {
+            XCTAssertEqual(try manifest("amp.\(t)")["kind"] as? String, "prompt")
+            XCTAssertEqual(try parents("amp.\(t)").map(\.0), ["source", "source", "module"])
+            XCTAssertEqual(try parents("amp.\(t)").last?.1, module)
+        }
+        let before = try artifactIDs()
+        try refused(["amp", "--tasks", "\(Self.fixtures.path),\(t2)", "--sources", "s1", "--name", "y"] + tiny, containing: "one source prompt per task")
+        XCTAssertEqual(try artifactIDs(), before)
+    }
+
+    func testComPTStoresSourcesPrivatesRouterAndComposedPrompts() throws {
+        try ok("init")
+        let t2 = try secondTask()
+        try ok(["compt", "--tasks", "\(Self.fixtures.path),\(t2)", "--name", "cp", "--composition", "mcat", "--num-sources", "2",
+                "--prompt-len", "2"] + tiny)
+        XCTAssertEqual(try manifest("cp.router")["kind"] as? String, "module")
+        let shape = try manifest("cp.movie-b")["shape"] as! [Int]
+        XCTAssertEqual(shape, [4, 384], "MCAT: as long as the concatenation of 2 sources of 2 rows")
+        let p = try parents("cp.movie-b")
+        XCTAssertEqual(p.map(\.0), ["source", "source", "operand", "module"])
+        XCTAssertEqual(p.map(\.1), [try id("cp.src0"), try id("cp.src1"), try id("cp.movie-b.private"), try id("cp.router")])
+        let e = try json("eval", "cp.movie-small", "--task", task, "--data", testData, "--limit", "4", "--max-length", "24") as! [String: Any]
+        XCTAssertEqual(e["n"] as? Int, 4)
+    }
+
+    func testMetaInitRecordsMethodAndSourceDatasets() throws {
+        try ok("init")
+        let t2 = try secondTask()
+        try ok(["meta-init", "--tasks", "\(Self.fixtures.path),\(t2)", "--name", "meta", "--method", "reptile", "--outer-steps", "2",
+                "--inner-steps", "1", "--batch", "4", "--prompt-len", "3", "--max-length", "24"])
+        let m = try manifest("meta")
+        XCTAssertEqual(m["kind"] as? String, "init")
+        let params = (m["recipe"] as! [String: Any])["params"] as! [String: Any]
+        XCTAssertEqual(params["method"] as? String, "reptile")
+        let tasks = params["tasks"] as! [[String: String]]
+        XCTAssertEqual(tasks.map { $0["task"] }, ["movie-small", "movie-b"])
+        XCTAssertEqual(tasks[0]["data_sha256"]?.count, 64)
+        XCTAssertEqual(try parents("meta").map(\.0), ["init"])
+        // A new task trains from it.
+        try ok(["train", "--task", task, "--data", trainData, "--name", "from-meta", "--init", "meta"] + tiny)
+        let bad = try pvec(["meta-init", "--tasks", "\(Self.fixtures.path)", "--name", "m2", "--method", "maml"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("Please give --method reptile or fomaml."), bad.stderr)
+    }
+}
