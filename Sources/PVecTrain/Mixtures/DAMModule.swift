@@ -124,7 +124,7 @@ public struct DAMModule: Sendable, Equatable {
     }
 
     /// S' by one gemm: S = Q Kᵀ `[n·l, n·l]`, then the mean of each l×l block.
-    static func blockScores(Q: [Float], K: [Float], n: Int, l: Int, k: Int) -> [Float] {
+    public static func blockScores(Q: [Float], K: [Float], n: Int, l: Int, k: Int) -> [Float] {
         let R = n * l
         var S = [Float](repeating: 0, count: R * R)
         Q.withUnsafeBufferPointer { q in
@@ -142,7 +142,7 @@ public struct DAMModule: Sendable, Equatable {
     }
 
     /// S' by a loop over the n² blocks, one small l×k·k×l gemm each (for the benchmark).
-    static func blockScoresLoop(Q: [Float], K: [Float], n: Int, l: Int, k: Int) -> [Float] {
+    public static func blockScoresLoop(Q: [Float], K: [Float], n: Int, l: Int, k: Int) -> [Float] {
         var out = [Float](repeating: 0, count: n * n)
         var block = [Float](repeating: 0, count: l * l)
         let inv = 1 / Float(l * l)
