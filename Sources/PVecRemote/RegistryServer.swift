@@ -22,13 +22,23 @@ public struct RegistryServer: Sendable {
         public init() {}
     }
 
-    public let registry: Registry
+    /// Blob bytes (the registry's objects folder by default).
+    public let blobs: any BlobStore
+    /// Manifests, names, signatures, tokens, audit (the registry's catalog by default).
+    public let catalog: any CatalogStore
     public var limits: Limits
     /// How long received objects stay pinned without a name (seconds).
     public var pinLifetime: TimeInterval = 3600
 
+    /// Serves one registry: its objects folder and its catalog.
     public init(registry: Registry, limits: Limits = Limits()) {
-        self.registry = registry
+        self.init(blobs: registry, catalog: registry, limits: limits)
+    }
+
+    /// Serves any storage pair (e.g. a PostgreSQL catalog with blobs in an S3-compatible bucket).
+    public init(blobs: any BlobStore, catalog: any CatalogStore, limits: Limits = Limits()) {
+        self.blobs = blobs
+        self.catalog = catalog
         self.limits = limits
     }
 
@@ -52,7 +62,7 @@ public struct RegistryServer: Sendable {
         }
         router.get("/v1/names") { request, _ in
             await server.guarded(request, need: .read) { _ in
-                let refs = try server.registry.refs()
+                let refs = try server.catalog.refs()
                 return Self.json(["names": .array(refs.map {
                     ["name": .string($0.name), "id": .string($0.id.hex), "version": .int(Int64($0.version))]
                 })])
@@ -61,25 +71,25 @@ public struct RegistryServer: Sendable {
         router.get("/v1/manifests/:id") { request, context in
             await server.guarded(request, need: .read) { _ in
                 let id = try Self.artifactID(context.parameters.get("id"))
-                guard server.registry.hasArtifact(id) else { throw APIError(.notFound, "no manifest \(id.short) here") }
-                return Self.bytes(try server.registry.manifestBytes(id), type: "application/json")
+                guard server.catalog.hasArtifact(id) else { throw APIError(.notFound, "no manifest \(id.short) here") }
+                return Self.bytes(try server.catalog.manifestBytes(id), type: "application/json")
             }
         }
         router.get("/v1/blobs/:id") { request, context in
             await server.guarded(request, need: .read) { _ in
                 let id = try Self.blobID(context.parameters.get("id"))
-                guard server.registry.hasBlob(id) else { throw APIError(.notFound, "no blob \(id.short) here") }
-                return Self.bytes(try server.registry.encodedBlob(id), type: "application/octet-stream")
+                guard server.blobs.hasBlob(id) else { throw APIError(.notFound, "no blob \(id.short) here") }
+                return Self.bytes(try server.blobs.encodedBlob(id), type: "application/octet-stream")
             }
         }
         router.post("/v1/closure") { request, _ in
             await server.guarded(request, need: .read) { token in
                 let body = try await server.jsonBody(request)
                 let ids = try server.idList(body["ids"], artifact: true).map { ArtifactID($0)! }
-                for id in ids where !server.registry.hasArtifact(id) { throw APIError(.notFound, "no artifact \(id.short) here") }
-                let c = try server.registry.closure(of: ids)
+                for id in ids where !server.catalog.hasArtifact(id) { throw APIError(.notFound, "no artifact \(id.short) here") }
+                let c = try server.catalog.closure(of: ids)
                 var sigs: [JSONValue] = []
-                for m in c.manifests { sigs += try server.registry.signatures(of: m).map(PromptBundle.signatureJSON) }
+                for m in c.manifests { sigs += try server.catalog.signatures(of: m).map(PromptBundle.signatureJSON) }
                 return Self.json(["manifests": .array(c.manifests.map { .string($0.hex) }),
                                   "blobs": .array(c.blobs.map { .string($0.hex) }), "signatures": .array(sigs)])
             }
@@ -97,8 +107,8 @@ public struct RegistryServer: Sendable {
                     }
                 }
                 return Self.json([
-                    "manifests": .array(manifests.filter { !server.registry.hasArtifact(ArtifactID($0)!) }.map { .string($0) }),
-                    "blobs": .array(blobs.filter { !server.registry.hasBlob(BlobID($0)!) }.map { .string($0) }),
+                    "manifests": .array(manifests.filter { !server.catalog.hasArtifact(ArtifactID($0)!) }.map { .string($0) }),
+                    "blobs": .array(blobs.filter { !server.blobs.hasBlob(BlobID($0)!) }.map { .string($0) }),
                 ])
             }
         }
@@ -106,8 +116,8 @@ public struct RegistryServer: Sendable {
             await server.guarded(request, need: .upload) { _ in
                 let id = try Self.blobID(context.parameters.get("id"))
                 let bytes = try await server.body(request, limit: server.limits.blobBytes)
-                let wrote = try server.registry.putEncodedBlob(bytes, as: id)
-                try server.registry.pin([id.hex], for: server.pinLifetime)
+                let wrote = try server.blobs.putEncodedBlob(bytes, as: id)
+                try server.catalog.pin([id.hex], for: server.pinLifetime)
                 return Self.json(["id": .string(id.hex), "stored": .bool(wrote)], status: wrote ? .created : .ok)
             }
         }
@@ -115,8 +125,12 @@ public struct RegistryServer: Sendable {
             await server.guarded(request, need: .upload) { token in
                 let id = try Self.artifactID(context.parameters.get("id"))
                 let bytes = try await server.body(request, limit: server.limits.jsonBytes)
-                _ = try Registry.incomingManifest(bytes, as: id)
-                let fresh = try server.registry.receive(IncomingBatch(manifests: [bytes], pinFor: server.pinLifetime),
+                // The catalog checks the blob is present through its own registry; a split
+                // storage checks it here first.
+                if let b = try Registry.incomingManifest(bytes, as: id).1.blob, !server.blobs.hasBlob(b) {
+                    throw APIError(.unprocessableContent, "manifest \(id.short) needs blob \(b.short), which was not uploaded")
+                }
+                let fresh = try server.catalog.receive(IncomingBatch(manifests: [bytes], pinFor: server.pinLifetime),
                                                         source: "push", command: "push manifest \(id.short)",
                                                         actor: "token:\(token.name)")
                 return Self.json(["id": .string(id.hex), "stored": .bool(!fresh.isEmpty)], status: fresh.isEmpty ? .ok : .created)
@@ -134,7 +148,7 @@ public struct RegistryServer: Sendable {
                     guard signature.isValid else { throw APIError(.unprocessableContent, "the signature on \(a.short) does not verify") }
                     sigs.append(signature)
                 }
-                try server.registry.receive(IncomingBatch(signatures: sigs), source: "push", command: "push signatures",
+                try server.catalog.receive(IncomingBatch(signatures: sigs), source: "push", command: "push signatures",
                                             actor: "token:\(token.name)")
                 return Self.json(["stored": .int(Int64(sigs.count))])
             }
@@ -157,7 +171,7 @@ public struct RegistryServer: Sendable {
                     throw APIError(.forbidden, "token '\(token.name)' may not write '\(name)' (scopes: \(token.scopes.joined(separator: " ")))")
                 }
                 do {
-                    let version = try server.registry.updateRef(name, to: id, expected: .some(expected),
+                    let version = try server.catalog.updateRef(name, to: id, expected: .some(expected),
                                                                 command: "push \(name) (token \(token.name))", actor: "token:\(token.name)")
                     return Self.json(["name": .string(name), "id": .string(id.hex), "version": .int(Int64(version))])
                 } catch StoreError.refConflict(_, _, let actual) {
@@ -188,7 +202,7 @@ public struct RegistryServer: Sendable {
             guard let auth = request.headers[.authorization], auth.hasPrefix("Bearer ") else {
                 throw APIError(.unauthorized, "a bearer token is required (Authorization: Bearer pvec_...)")
             }
-            guard let token = try registry.token(bearer: String(auth.dropFirst(7))) else {
+            guard let token = try catalog.token(bearer: String(auth.dropFirst(7))) else {
                 throw APIError(.unauthorized, "the token is not valid on this server")
             }
             switch need {
