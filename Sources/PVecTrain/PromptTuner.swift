@@ -38,10 +38,21 @@ public final class PromptTuner {
     public let scorer: LabelScorer
     public let config: TrainConfig
 
+    /// - Parameter config: when `learningRateScale` is nil it is measured from the model.
     public init(model: any BackboneModel, scorer: LabelScorer, config: TrainConfig) {
         self.model = model
         self.scorer = scorer
-        self.config = config
+        var c = config
+        if c.learningRateScale == nil { c.learningRateScale = Self.embeddingScale(model) }
+        self.config = c
+    }
+
+    /// RMS of the first 5,000 word-embedding rows: the natural step size of a prompt row.
+    public static func embeddingScale(_ model: any BackboneModel) -> Float {
+        let t = model.wordEmbeddings(rows: 0..<min(5000, model.vocabularySize))
+        var sum: Double = 0
+        for x in t.scalars { sum += Double(x) * Double(x) }
+        return Float((sum / Double(max(t.count, 1))).squareRoot())
     }
 
     /// Epoch `e`'s permutation of 0..<n (Fisher–Yates from the end with `nextBelow`).
@@ -107,7 +118,7 @@ public final class PromptTuner {
                 if norm > config.clipNorm { g.scal(config.clipNorm / norm) }
             }
             let lr = config.learningRate(at: step, total: total)
-            adam.step(&prompt, grad: g, lr: lr)
+            adam.step(&prompt, grad: g, lr: lr * config.learningRateScale!)
             losses.append(loss)
             step += 1
 

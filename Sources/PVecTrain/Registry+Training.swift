@@ -72,13 +72,13 @@ extension Registry {
         let scorer = try LabelScorer(task: req.task, model: model, temperature: req.config.temperature,
                                      maxLength: req.config.maxLength)
         let tuner = PromptTuner(model: model, scorer: scorer, config: req.config)
+        var params = tuner.config.recipeParams
         let resume = try req.resume.map { try Checkpoint.read($0) }
         let result = try tuner.train(initial: initial, train: trainSet, dev: req.dev, checkpoint: req.checkpoint,
                                      resume: resume, progress: progress)
         guard result.prompt.isFinite else { throw TrainError.diverged(step: result.stepsRun) }
 
         // 3. Record the prompt and its vector.
-        var params = req.config.recipeParams
         params["task"] = .string(req.task.name)
         params["task_sha256"] = .string(req.task.sha256)
         params["data_sha256"] = .string(req.train.sha256)

@@ -6,8 +6,14 @@ public struct TrainConfig: Sendable, Equatable {
     public var steps: Int?
     public var epochs: Int = 1
     public var batchSize: Int = 16
-    /// Peak learning rate (Lester et al. and Belanec et al. use 0.3).
+    /// Peak learning rate in units of the backbone's embedding scale (see `learningRateScale`).
+    /// Lester et al. and Belanec et al. use 0.3 for T5, whose embeddings are far larger than
+    /// MiniLM's; measured in embedding-RMS units the same 0.3 works on both.
     public var learningRate: Float = 0.3
+    /// The step size of one unit of `learningRate`: the RMS of the backbone's first 5,000
+    /// word-embedding rows (the rows inits are sampled from), ≈ 0.054 for all-MiniLM-L6-v2.
+    /// Nil: measured from the model when training starts.
+    public var learningRateScale: Float?
     public var weightDecay: Float = 1e-5
     /// Linear warm-up over this fraction of the steps, then linear decay to zero.
     public var warmupFraction: Float = 0.06
@@ -54,6 +60,7 @@ public struct TrainConfig: Sendable, Equatable {
             "eval_every": .int(Int64(evalEvery)),
             "patience": .int(Int64(patience)),
         ]
+        if let scale = learningRateScale { p["lr_scale"] = .double(Double(scale)) }
         if let steps { p["steps"] = .int(Int64(steps)) } else { p["epochs"] = .int(Int64(epochs)) }
         return p
     }

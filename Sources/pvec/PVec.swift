@@ -16,7 +16,7 @@ struct PVec: AsyncParsableCommand {
             Vector.self, Add.self, Sub.self, Neg.self, Scale.self, Merge.self, Cos.self, Norm.self,
             Similar.self, InitFrom.self,
             Show.self, Ls.self, Lineage.self, Log.self, Tag.self, Verify.self, GC.self,
-            Embed.self, Train.self, Eval.self,
+            Embed.self, Train.self, Eval.self, Demo.self,
             Attempt.self, Attention.self, AMP.self, ComPT.self, MetaInit.self,
             Bundle.self, Key.self, Sign.self, Trust.self, Audit.self, Serve.self, Token.self,
             Remote.self, Push.self, Pull.self, Clone.self,

@@ -12,7 +12,7 @@ final class TrainCLITests: CLITestCase {
     func testTrainRecordsInitPromptVectorWithLineageAndEvalIsStored() throws {
         try ok("init")
         let r = try json("train", "--task", task, "--data", trainData, "--name", "mv", "--prompt-len", "4",
-                         "--steps", "4", "--batch", "8", "--lr", "0.05", "--max-length", "48", "--init-seed", "5") as! [String: Any]
+                         "--steps", "4", "--batch", "8", "--lr", "1", "--max-length", "48", "--init-seed", "5") as! [String: Any]
         XCTAssertEqual((r["losses"] as! [Double]).count, 4)
         let prompt = r["prompt"] as! [String: Any]
         XCTAssertEqual(prompt["name"] as? String, "mv")

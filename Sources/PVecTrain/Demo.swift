@@ -1,0 +1,130 @@
+import Foundation
+import PVecModel
+import PVecOps
+import PVecStore
+import PVecTensor
+
+/// The settings of `pvec demo`: which tasks, how much training, how much evaluation.
+public struct DemoPlan: Sendable {
+    /// Folder with one sub-folder per task (`task.json`, `train.jsonl`, `test.jsonl`), as
+    /// `scripts/fetch-data` writes it.
+    public var dataDirectory: URL
+    public var sources = ["movie", "amazon"]
+    public var target = "tweets"
+    public var promptLength = 8
+    public var sourceShots = 64
+    public var sourceSteps = 40
+    public var targetShots = 8
+    public var targetSteps = 20
+    public var learningRate: Float = 0.3
+    public var batchSize = 16
+    public var maxLength = 64
+    /// Test examples per evaluation.
+    public var evalLimit = 300
+    /// Seed of the shared source init; the target's random init uses `initSeed + 1`.
+    public var initSeed: UInt64 = 0
+    public var lambda = 1.0
+
+    public init(dataDirectory: URL) { self.dataDirectory = dataDirectory }
+}
+
+/// One line of the demo's comparison table.
+public struct DemoRow: Sendable {
+    public var task: String
+    public var method: String
+    public var artifact: String
+    public var accuracy: Double
+    public var macroF1: Double
+}
+
+/// The main job: shows prompts being trained, turned into task vectors, added, and used to
+/// start a new task, with everything recorded in the registry.
+///
+/// 1. Zero-shot baseline on the target task.
+/// 2. Train a prompt per source task from one seeded `vocab-sample` init; store init, prompt, vector.
+/// 3. `add` the source vectors onto the init (Belanec et al. eq. 6) and evaluate that prompt
+///    on the target without any target training.
+/// 4. Few-shot training on the target from a random init and from the sum, and evaluation.
+public struct DemoRunner {
+    public let registry: Registry
+    public let model: any BackboneModel
+    public let plan: DemoPlan
+    public let command: String
+
+    public init(registry: Registry, model: any BackboneModel, plan: DemoPlan, command: String) {
+        self.registry = registry
+        self.model = model
+        self.plan = plan
+        self.command = command
+    }
+
+    func taskFiles(_ name: String) throws -> (TaskSpec, Dataset, Dataset) {
+        let dir = plan.dataDirectory.appendingPathComponent(name)
+        guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("test.jsonl").path) else {
+            throw TrainError.notEnoughData("no task '\(name)' in \(plan.dataDirectory.path); run scripts/fetch-data")
+        }
+        let spec = try TaskSpec.load(dir.appendingPathComponent("task.json"))
+        return (spec, try Dataset.load(dir.appendingPathComponent("train.jsonl"), task: spec),
+                try Dataset.load(dir.appendingPathComponent("test.jsonl"), task: spec).prefix(plan.evalLimit))
+    }
+
+    func config(steps: Int) -> TrainConfig {
+        var c = TrainConfig()
+        c.steps = steps
+        c.batchSize = plan.batchSize
+        c.learningRate = plan.learningRate
+        c.maxLength = plan.maxLength
+        return c
+    }
+
+    /// Runs every step; `log` receives progress lines, `progress` the training steps.
+    public func run(log: (String) -> Void, progress: ((TrainProgress) -> Void)?) throws -> [DemoRow] {
+        var rows: [DemoRow] = []
+        let (targetSpec, targetTrain, targetTest) = try taskFiles(plan.target)
+        func evaluate(_ name: String?, _ spec: TaskSpec, _ test: Dataset, task: String, method: String) throws {
+            let (_, m) = try registry.evaluate(name, task: spec, data: test, model: model,
+                                               maxLength: plan.maxLength, command: command)
+            rows.append(DemoRow(task: task, method: method, artifact: name ?? "-", accuracy: m.accuracy, macroF1: m.macroF1))
+            log(String(format: "  %@ on %@: accuracy %.3f", name ?? "no prompt", task, m.accuracy))
+        }
+
+        log("1. zero-shot baseline on \(plan.target)")
+        try evaluate(nil, targetSpec, targetTest, task: plan.target, method: "zero-shot (no prompt)")
+
+        log("2. source prompts from one seeded init (vocab-sample, seed \(plan.initSeed))")
+        for source in plan.sources {
+            let (spec, train, test) = try taskFiles(source)
+            var req = TrainRequest(task: spec, train: train, name: source)
+            req.promptLength = plan.promptLength
+            req.initSeed = plan.initSeed
+            req.shots = plan.sourceShots
+            req.config = config(steps: plan.sourceSteps)
+            let out = try registry.trainPrompt(req, model: model, command: command, progress: progress)
+            log(String(format: "  %@: loss %.3f -> %.3f, prompt %@, vector %@.tau", source,
+                       out.result.losses.first ?? 0, out.result.losses.last ?? 0, out.prompt.id.short, source))
+            try evaluate(source, spec, test, task: source, method: "prompt tuning, \(plan.sourceShots) shots/label")
+        }
+
+        log("3. add the source vectors onto the init: \(plan.sources.joined(separator: " + "))")
+        let sum = try registry.addVectors(plan.sources, lambda: plan.lambda, onto: "\(plan.sources[0]).init",
+                                          name: "sources-sum", command: command)
+        log("  sources-sum = \(plan.sources[0]).init + \(plan.lambda) * (\(plan.sources.map { "\($0).tau" }.joined(separator: " + "))) -> \(sum.id.short)")
+        try evaluate("sources-sum", targetSpec, targetTest, task: plan.target, method: "sum of source vectors, no target training")
+
+        log("4. few-shot training on \(plan.target) (\(plan.targetShots) shots/label, \(plan.targetSteps) steps)")
+        for (name, initSpec, method) in [
+            ("\(plan.target)-random", nil as String?, "random init + \(plan.targetShots) shots/label"),
+            ("\(plan.target)-from-sum", "sources-sum", "sources-sum init + \(plan.targetShots) shots/label"),
+        ] {
+            var req = TrainRequest(task: targetSpec, train: targetTrain, name: name)
+            req.promptLength = plan.promptLength
+            req.initSpec = initSpec
+            req.initSeed = plan.initSeed + 1
+            req.shots = plan.targetShots
+            req.config = config(steps: plan.targetSteps)
+            _ = try registry.trainPrompt(req, model: model, command: command, progress: progress)
+            try evaluate(name, targetSpec, targetTest, task: plan.target, method: method)
+        }
+        return rows
+    }
+}
