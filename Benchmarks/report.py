@@ -14,22 +14,31 @@ def load(path):
 
 
 def ms(r):
-    return f"{r['median_ms']:.1f} ms (min {r['min_ms']:.1f}, ±{r['stdev_ms']:.1f})"
+    cpu = f", CPU {r['cpu_median_ms']:.0f}" if "cpu_median_ms" in r else ""
+    return f"{r['median_ms']:.1f} ms (min {r['min_ms']:.1f}{cpu})"
+
+
+def cpu_ratio(a, b):
+    if "cpu_median_ms" in a and "cpu_median_ms" in b:
+        return f"{a['cpu_median_ms'] / b['cpu_median_ms']:.2f}"
+    return "—"
 
 
 def main():
     proc, other = load(sys.argv[1])
     env = other.get("env", {})
     out = []
-    out.append("| # | benchmark (100×768 F32 prompts) | pvec | numpy + safetensors | pvec / numpy | goal | met |")
-    out.append("|---|---|---|---|---|---|---|")
+    out.append("| # | benchmark (100×768 F32 prompts) | pvec, median wall | numpy + safetensors, median wall "
+               "| pvec / numpy wall | pvec / numpy CPU | goal (wall) | met |")
+    out.append("|---|---|---|---|---|---|---|---|")
 
     def pair(num, label, pv, py, goal, limit):
         if pv not in proc or py not in proc:
             return
         ratio = proc[pv]["median_ms"] / proc[py]["median_ms"]
-        out.append(f"| {num} | {label} | {ms(proc[pv])} | {ms(proc[py])} | {ratio:.2f} | {goal} | "
-                   f"{'yes' if ratio <= limit else 'no'} |")
+        out.append(f"| {num} | {label} | {ms(proc[pv])} | {ms(proc[py])} | {ratio:.2f} | "
+                   f"{cpu_ratio(proc[pv], proc[py])} | {goal} | "
+                   f"{'—' if limit == float('inf') else 'yes' if ratio <= limit else 'no'} |")
 
     pair(1, "`pvec add a b --lambda 0.5 --name c` + `pvec export c` (2 processes, fresh registry copy; "
             "derives and stores both task vectors) vs load 3 files, 0.5·((a−i)+(b−i)), save",
@@ -41,7 +50,8 @@ def main():
     if "pvec-startup" in proc and "python-startup" in proc:
         out.append(f"| — | process start-up: `pvec --version` vs `python3 -c 'import numpy, safetensors.numpy'` | "
                    f"{ms(proc['pvec-startup'])} | {ms(proc['python-startup'])} | "
-                   f"{proc['pvec-startup']['median_ms'] / proc['python-startup']['median_ms']:.2f} | — | — |")
+                   f"{proc['pvec-startup']['median_ms'] / proc['python-startup']['median_ms']:.2f} | "
+                   f"{cpu_ratio(proc['pvec-startup'], proc['python-startup'])} | — | — |")
     out.append("")
 
     ing = other.get("ingest")
@@ -63,6 +73,9 @@ def main():
                    f"{ing['deflate_plain_mb_per_s'] / per:.0f} | {ing['deflate_plain_mb_per_s']:.1f} |")
         out.append(f"| | zlib level 6, byte-shuffled (same sample) | "
                    f"{ing['deflate_shuffled_mb_per_s'] / per:.0f} | {ing['deflate_shuffled_mb_per_s']:.1f} |")
+        if "store_encoder_mb_per_s" in ing:
+            out.append(f"| | the store's encoder (shuffled, RLE / level 1), same sample | "
+                       f"{ing['store_encoder_mb_per_s'] / per:.0f} | {ing['store_encoder_mb_per_s']:.1f} |")
         ph = ing["phase_s"]
         out.append("")
         out.append(f"Time split: putBlob {ph['put_blob']:.1f} s, writeManifest {ph['write_manifest']:.1f} s, "
@@ -71,11 +84,11 @@ def main():
         out.append("| on disk | MB | of raw |")
         out.append("|---|---|---|")
         out.append(f"| canonical bytes (raw) | {ing['raw_mb']:,.1f} | 100 % |")
-        out.append(f"| plain zlib only (estimated from the sample) | {ing['disk_plain_est_mb']:,.1f} | "
+        out.append(f"| plain zlib level 6 only (estimated from the sample) | {ing['disk_plain_est_mb']:,.1f} | "
                    f"{ing['ratio_plain'] * 100:.1f} % |")
-        out.append(f"| byte-shuffled zlib only (estimated from the sample) | {ing['disk_shuffled_est_mb']:,.1f} | "
+        out.append(f"| byte-shuffled zlib level 6 only (estimated from the sample) | {ing['disk_shuffled_est_mb']:,.1f} | "
                    f"{ing['ratio_shuffled'] * 100:.1f} % |")
-        out.append(f"| the store's objects (smaller of the two, measured) | {ing['disk_objects_mb']:,.1f} | "
+        out.append(f"| the store's objects (its encoder, measured) | {ing['disk_objects_mb']:,.1f} | "
                    f"{ing['disk_objects_mb'] / ing['raw_mb'] * 100:.1f} % |")
         out.append(f"| manifests / catalog + ref log | {ing['disk_manifests_mb']:,.1f} / "
                    f"{ing['disk_catalog_and_logs_mb']:,.1f} | |")
@@ -104,7 +117,8 @@ def main():
     if env:
         out.append(f"Machine: {env.get('machine', '?')}. pvec BLAS: {env.get('pvec_blas', '?')}. "
                    f"numpy BLAS: {env.get('numpy_blas', '?')}. Command: `{env.get('command', 'Benchmarks/run.sh')}`, "
-                   f"{env.get('runs', '?')} timed runs per process case (medians; cases interleaved).")
+                   f"{env.get('runs', '?')} timed runs per process case (medians; cases interleaved). "
+                   f"Load average when the run started: {env.get('load', '?')} (other engineers' builds share the 2 cores).")
     print("\n".join(out))
 
 

@@ -3,6 +3,7 @@
 #
 #   Benchmarks/run.sh            # full run (~15 min on 2 cores); writes Benchmarks/results-issue2.md
 #   RUNS=5 INGEST=1000 ARTIFACTS=10000 Benchmarks/run.sh    # quick check
+#   SECTIONS="1 2" Benchmarks/run.sh                        # only the process-level comparisons
 #
 # Generated data goes to $DATA (default /tmp/pvec-bench), never into the work tree.
 # OPENBLAS_CORETYPE is left as the machine sets it, and reported.
@@ -16,6 +17,8 @@ INGEST=${INGEST:-10000}
 ARTIFACTS=${ARTIFACTS:-100000}
 OUT=${OUT:-Benchmarks/results-issue2.md}
 PY=${PYTHON:-python3}
+SECTIONS=${SECTIONS:-1 2 3 4}
+want() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 echo "== setup: python peers' packages"
 "$PY" -c 'import numpy, safetensors' 2>/dev/null || "$PY" -m pip install --quiet safetensors
@@ -41,12 +44,14 @@ echo "numpy: $NUMPY_BLAS"
 "$PY" - "$RESULTS" "$MACHINE" "$PVEC_BLAS" "$NUMPY_BLAS" "$RUNS" <<'PYEOF'
 import json, sys
 path, machine, pvec_blas, numpy_blas, runs = sys.argv[1:]
+load = " ".join(open("/proc/loadavg").read().split()[:3])
 with open(path, "a") as f:
     f.write(json.dumps({"bench": "env", "machine": machine, "pvec_blas": pvec_blas,
-                        "numpy_blas": numpy_blas.strip(), "runs": int(runs),
+                        "numpy_blas": numpy_blas.strip(), "runs": int(runs), "load": load,
                         "command": "Benchmarks/run.sh"}) + "\n")
 PYEOF
 
+if want 1; then
 echo "== 1. add + export"
 A="$DATA/add"
 "$BENCH" add-setup "$A"
@@ -71,7 +76,9 @@ d = float(np.abs(a - b).max())
 print(f"check: pvec and numpy results differ by at most {d:.3g}")
 assert d < 1e-6, d
 PYEOF
+fi
 
+if want 2; then
 echo "== 2. cos --matrix over 200 vectors"
 C="$DATA/cos"
 "$BENCH" cos-matrix-setup "$C" --count 200
@@ -80,9 +87,14 @@ NAMES=$(tr '\n' ' ' < "$C/names.txt")
     --case pvec-cos-matrix "$PVEC cos --registry $C/registry --matrix $NAMES" \
     --case numpy-cos-matrix "$PY Benchmarks/peers/cos_matrix.py $C/files" \
     | tee -a "$RESULTS"
+fi
 
+if want 3; then
 echo "== 3. ingest of $INGEST prompts (library level)"
 "$BENCH" ingest "$DATA/ingest" --count "$INGEST" | tee -a "$RESULTS"
+fi
+
+if want 4; then
 
 echo "== 4. resolve and lineage with $ARTIFACTS artifacts (set-up is reused when present)"
 L="$DATA/lookup"
@@ -91,6 +103,7 @@ L="$DATA/lookup"
     --case pvec-lineage-cli "$PVEC lineage --registry $L/registry tip" \
     --case pvec-show-cli "$PVEC show --registry $L/registry eval000100" \
     | tee -a "$RESULTS"
+fi
 
 "$PY" Benchmarks/report.py "$RESULTS" > "$OUT"
 echo "== results ($OUT)"
