@@ -67,16 +67,41 @@ extension Merge {
                 }
             }
         }
-        keys.sort()
+        // Keys are distinct, so "key ≤ the k-th smallest key" selects exactly the top k;
+        // quickselect finds that key in O(d) where a full sort took O(d log d).
+        let threshold = kthSmallest(keys, k - 1)
         x.withUnsafeBufferPointer { xb in
-            out.withUnsafeMutableBufferPointer { ob in
-                for r in 0..<k {
-                    let j = Int(keys[r] & 0xFFFF_FFFF)
-                    ob[j] = xb[j]
+            keys.withUnsafeBufferPointer { kb in
+                out.withUnsafeMutableBufferPointer { ob in
+                    for j in 0..<d where kb[j] <= threshold { ob[j] = xb[j] }
                 }
             }
         }
         return out
+    }
+
+    /// The element of rank `r` (0-based) in ascending order; Hoare partition around a
+    /// median-of-three pivot, iterating into the side that holds rank r.
+    static func kthSmallest(_ values: [UInt64], _ r: Int) -> UInt64 {
+        var a = values
+        return a.withUnsafeMutableBufferPointer { v -> UInt64 in
+            var lo = 0, hi = v.count - 1
+            while lo < hi {
+                let mid = lo + (hi - lo) / 2
+                if v[mid] < v[lo] { v.swapAt(mid, lo) }
+                if v[hi] < v[lo] { v.swapAt(hi, lo) }
+                if v[hi] < v[mid] { v.swapAt(hi, mid) }
+                let pivot = v[mid]
+                var i = lo, j = hi
+                while i <= j {
+                    while v[i] < pivot { i += 1 }
+                    while v[j] > pivot { j -= 1 }
+                    if i <= j { v.swapAt(i, j); i += 1; j -= 1 }
+                }
+                if r <= j { hi = j } else if r >= i { lo = i } else { return v[r] }
+            }
+            return v[r]
+        }
     }
 
     /// Steps 2–4 of TIES on already sparsified operands.

@@ -1,5 +1,5 @@
 import XCTest
-import PVecAlgebra
+@testable import PVecAlgebra
 import PVecTensor
 
 /// Hand-worked cases for the parts of each method the random fixtures cannot pin down.
@@ -84,5 +84,17 @@ final class MergeTests: XCTestCase {
         // Zero and parallel vectors fall back to lerp.
         XCTAssertEqual(try Merge.slerp(v([0, 0]), v([2, 4]), t: 0.5).scalars, [1, 2])
         XCTAssertEqual(try Merge.slerp(v([1, 2]), v([2, 4]), t: 0.5).scalars, [1.5, 3])
+    }
+}
+
+extension MergeTests {
+    /// The selection behind TIES trimming agrees with sorting, at every rank and on duplicates.
+    func testKthSmallestAgreesWithSort() {
+        var g = SplitMix64(seed: 11)
+        for n in [1, 2, 3, 10, 257] {
+            let values = (0..<n).map { _ in g.nextBelow(n > 10 ? 50 : 1_000) }
+            let sorted = values.sorted()
+            for r in 0..<n { XCTAssertEqual(Merge.kthSmallest(values, r), sorted[r], "n \(n) rank \(r)") }
+        }
     }
 }
