@@ -144,8 +144,10 @@ final class IntegrityTests: XCTestCase {
         try FileManager.default.setAttributes([.modificationDate: Date(timeIntervalSinceNow: -7200)], ofItemAtPath: old.path)
 
         let reg = try Registry.open(at: dir.url)
-        XCTAssertFalse(FileManager.default.fileExists(atPath: dead.path), "dead writer's temp file is cleaned at open")
-        XCTAssertFalse(FileManager.default.fileExists(atPath: old.path), "old temp file is cleaned at open")
+        XCTAssertEqual(Set(reg.staleTempFiles().map(\.lastPathComponent)), ["tmp_2147483646_1", "tmp_\(getpid())_2"])
+        reg.removeStaleTempFiles()
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dead.path), "dead writer's temp file is cleaned")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: old.path), "old temp file is cleaned")
         XCTAssertTrue(FileManager.default.fileExists(atPath: live.path), "a live writer's temp file is left alone")
         XCTAssertEqual(try reg.list().map(\.id), [a], "catalog is consistent; temp files are not objects")
         XCTAssertEqual(try reg.checkIntegrity().map { "\($0.kind.rawValue) \($0.subject)" }, ["notInCatalog \(orphan.id.hex)"])
