@@ -16,7 +16,7 @@ public enum RemoteSync {
     }
 
     /// Progress callback: (phase, done, total, bytes so far).
-    public typealias Progress = (String, Int, Int, Int) -> Void
+    public typealias Progress = @Sendable (String, Int, Int, Int) -> Void
 
     /// Sends `names` and their lineage closure to the remote and moves the names there.
     ///
@@ -26,6 +26,7 @@ public enum RemoteSync {
     ///   sent all the same), `.server`, `.unreachable`; `StoreError` for unknown names.
     public static func push(_ registry: Registry, remote name: String, names: [String], force: Bool = false,
                             progress: Progress? = nil) throws -> Report {
+        let progress = progress.map(serialized)
         var config = try RemoteConfig.load(for: registry)
         let client = try config.client(name)
         var report = Report()
@@ -35,13 +36,17 @@ public enum RemoteSync {
         let plainNames = ids.map { $0.name.split(separator: "@").first.map(String.init) ?? $0.name }
         let missing = try client.missing(closure, names: plainNames)
         let total = missing.blobs.count + missing.manifests.count
-        for b in missing.blobs {
+        // Blobs are independent: several in flight at once. Manifests follow in order,
+        // parents first, since the server checks each one's parents on receipt.
+        let counter = Counter()
+        try parallel(missing.blobs) { b in
             let bytes = try registry.encodedBlob(b)
             try client.putBlob(b, bytes)
-            report.blobs += 1
-            report.bytes += bytes.count
-            progress?("push", report.blobs, total, report.bytes)
+            let (n, sent) = counter.add(bytes.count)
+            progress?("push", n, total, sent)
         }
+        report.blobs = missing.blobs.count
+        report.bytes = counter.bytes
         for m in missing.manifests {
             let bytes = try registry.manifestBytes(m)
             try client.putManifest(m, bytes)
@@ -85,6 +90,7 @@ public enum RemoteSync {
     /// - Throws: `RemoteError.nameTaken`, `.server`, `.unreachable`, `StoreError.hashMismatch`.
     public static func pull(_ registry: Registry, remote name: String, names: [String], force: Bool = false,
                             command: String, progress: Progress? = nil) throws -> Report {
+        let progress = progress.map(serialized)
         var config = try RemoteConfig.load(for: registry)
         let client = try config.client(name)
         let tracking = try config.remote(name).tracking
@@ -114,22 +120,26 @@ public enum RemoteSync {
         let blobs = closure.blobs.filter { !registry.hasBlob($0) }
         let manifests = closure.manifests.filter { !registry.hasArtifact($0) }
         let total = blobs.count + manifests.count
-        for b in blobs {
+        let counter = Counter()
+        try parallel(blobs) { b in
             let bytes = try client.blob(b)
             try registry.putEncodedBlob(bytes, as: b)
-            report.blobs += 1
-            report.bytes += bytes.count
-            progress?("pull", report.blobs, total, report.bytes)
+            let (n, got) = counter.add(bytes.count)
+            progress?("pull", n, total, got)
         }
-        var manifestBytes: [[UInt8]] = []
-        for m in manifests {
+        let fetched = Locked([ArtifactID: [UInt8]]())
+        try parallel(manifests) { m in
             let bytes = try client.manifest(m)
             _ = try Registry.incomingManifest(bytes, as: m)
-            manifestBytes.append(bytes)
-            report.manifests += 1
-            report.bytes += bytes.count
-            progress?("pull", report.blobs + report.manifests, total, report.bytes)
+            fetched.with { $0[m] = bytes }
+            let (n, got) = counter.add(bytes.count)
+            progress?("pull", n, total, got)
         }
+        // Parents first, as the closure listed them.
+        let manifestBytes = fetched.with { f in manifests.map { f[$0]! } }
+        report.blobs = blobs.count
+        report.manifests = manifests.count
+        report.bytes = counter.bytes
         try registry.receive(IncomingBatch(manifests: manifestBytes, refs: refs, signatures: signatures.filter(\.isValid)),
                              source: "remote:\(name)", command: command)
         for (n, id) in wanted {
@@ -138,5 +148,75 @@ public enum RemoteSync {
         }
         try config.save()
         return report
+    }
+
+    // MARK: - Concurrency
+
+    /// The callback, called by one worker at a time.
+    static func serialized(_ p: @escaping Progress) -> Progress {
+        let lock = NSLock()
+        return { a, b, c, d in
+            lock.lock()
+            defer { lock.unlock() }
+            p(a, b, c, d)
+        }
+    }
+
+    /// Requests in flight at once: enough to hide loopback and fsync latency, few enough not to
+    /// crowd a small server.
+    static let workers = 4
+
+    /// Runs `body` on every item with up to `workers` at a time; rethrows the first error
+    /// (the other workers stop taking new items).
+    static func parallel<T: Sendable>(_ items: [T], _ body: @Sendable (T) throws -> Void) throws {
+        guard !items.isEmpty else { return }
+        let next = Locked(0)
+        let failure = Locked<Error?>(nil)
+        DispatchQueue.concurrentPerform(iterations: min(workers, items.count)) { _ in
+            while true {
+                let i: Int? = next.with { n in
+                    guard n < items.count, failure.with({ $0 == nil }) else { return nil }
+                    n += 1
+                    return n - 1
+                }
+                guard let i else { return }
+                do {
+                    try body(items[i])
+                } catch {
+                    failure.with { if $0 == nil { $0 = error } }
+                    return
+                }
+            }
+        }
+        if let e = failure.with({ $0 }) { throw e }
+    }
+
+    /// Objects done and bytes moved, shared by the workers.
+    final class Counter: @unchecked Sendable {
+        private let lock = NSLock()
+        private var objects = 0
+        private(set) var bytes = 0
+
+        func add(_ n: Int) -> (objects: Int, bytes: Int) {
+            lock.lock()
+            defer { lock.unlock() }
+            objects += 1
+            bytes += n
+            return (objects, bytes)
+        }
+    }
+}
+
+/// A value behind a lock.
+final class Locked<Value>: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value: Value
+
+    init(_ value: Value) { self.value = value }
+
+    func with<R>(_ body: (inout Value) throws -> R) rethrows -> R {
+        lock.lock()
+        defer { lock.unlock() }
+        return try body(&value)
     }
 }

@@ -71,7 +71,10 @@ struct TransferProgress {
         if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
     }
 
-    var callback: RemoteSync.Progress? { isTerminal ? { report($0, $1, $2, $3) } : nil }
+    var callback: RemoteSync.Progress? {
+        let me = self
+        return isTerminal ? { @Sendable in me.report($0, $1, $2, $3) } : nil
+    }
 }
 
 extension RemoteSync.Report {
