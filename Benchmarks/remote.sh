@@ -97,6 +97,7 @@ total=$(awk '/requests in/ {print $1}' "$OUT/wrk.txt")
 non2xx=$(awk '/Non-2xx/ {print $NF}' "$OUT/wrk.txt"); non2xx=${non2xx:-0}
 sockerr=$(awk '/Socket errors/ {gsub(",", ""); print $4 + $6 + $8 + $10}' "$OUT/wrk.txt"); sockerr=${sockerr:-0}
 "$PVEC" verify --registry "$S" >/dev/null
+load=$(cut -d' ' -f1-3 /proc/loadavg)
 
 mb() { python3 -c "print(f'{$1 / 1e6:.1f}')"; }
 rate() { python3 -c "print(f'{$1 / 1e6 / $2:.1f}')"; }
@@ -125,5 +126,12 @@ manifest or blob of the $N prompts (GET with a read token):
 | clients | requests | requests/s | p50 | p99 | non-2xx | socket errors |
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 | $CLIENTS | $total | $rps | $p50 | $p99 | $non2xx | $sockerr |
+
+Load average at the end of the run: $load (other work shares the 2 cores, so these are
+floors). Where the time goes, per object: the receiver inflates and re-hashes every blob,
+writes it to a temp file, fsyncs it, renames it and fsyncs the folder; the server also runs one
+SQLite transaction per manifest (index row, pin, audit entry) and one per name moved (each
+name is a compare-and-swap request). \`cp\` does none of that. The second push asks the
+server which of the 2,001 objects it lacks (one request), finds none, and sends nothing.
 MD
 cat "$RESULTS"

@@ -131,6 +131,30 @@ final class RemoteCLITests: CLITestCase {
         try on(a, "push", "hub", "team-a/p0")
     }
 
+    func testObjectTamperedOnTheServerIsRefusedByPull() throws {
+        let a = dir("a"), b = dir("b")
+        try makeTeam(a, prefix: "team-a/")
+        let server = try ServerProcess(registry: serverDir)
+        try on(a, "remote", "add", "hub", server.url, "--token-file", try token("write:team-a/", name: "alice"))
+        try on(a, "push", "hub", "team-a/p0")
+        // Someone flips a byte in a blob file on the server's disk.
+        let objects = serverDir.appendingPathComponent("objects")
+        let file = try FileManager.default.subpathsOfDirectory(atPath: objects.path).filter { $0.count == 65 }.sorted()[0]
+        let url = objects.appendingPathComponent(file)
+        var bytes = [UInt8](try Data(contentsOf: url))
+        bytes[bytes.count / 2] ^= 0x01
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: url.path)
+        try Data(bytes).write(to: url)
+        try on(b, "init")
+        try on(b, "remote", "add", "hub", server.url, "--token-file", try token("read", name: "bob"))
+        let r = try on(b, "pull", "hub", "team-a/p0", expect: nil)
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+        XCTAssertTrue(r.stderr.contains("refused, nothing was stored"), r.stderr)
+        XCTAssertEqual(try names(b), [:])
+        XCTAssertEqual(try ids(b), [])
+    }
+
     func testWrongTokenAndOtherNamespaceChangeNothing() throws {
         let a = dir("a")
         try makeTeam(a, prefix: "team-a/")
