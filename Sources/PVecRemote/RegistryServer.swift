@@ -61,7 +61,7 @@ public struct RegistryServer: Sendable {
             Self.json(["ok": true, "api": "pvec/1"])
         }
         router.get("/v1/names") { request, _ in
-            await server.guarded(request, need: .read) { _ in
+            await server.guarded(request, need: .read) { _, _ in
                 let refs = try server.catalog.refs()
                 return Self.json(["names": .array(refs.map {
                     ["name": .string($0.name), "id": .string($0.id.hex), "version": .int(Int64($0.version))]
@@ -69,22 +69,24 @@ public struct RegistryServer: Sendable {
             }
         }
         router.get("/v1/manifests/:id") { request, context in
-            await server.guarded(request, need: .read) { _ in
-                let id = try Self.artifactID(context.parameters.get("id"))
+            let id = context.parameters.get("id")
+            return await server.guarded(request, need: .read) { _, _ in
+                let id = try Self.artifactID(id)
                 guard server.catalog.hasArtifact(id) else { throw APIError(.notFound, "no manifest \(id.short) here") }
                 return Self.bytes(try server.catalog.manifestBytes(id), type: "application/json")
             }
         }
         router.get("/v1/blobs/:id") { request, context in
-            await server.guarded(request, need: .read) { _ in
-                let id = try Self.blobID(context.parameters.get("id"))
+            let id = context.parameters.get("id")
+            return await server.guarded(request, need: .read) { _, _ in
+                let id = try Self.blobID(id)
                 guard server.blobs.hasBlob(id) else { throw APIError(.notFound, "no blob \(id.short) here") }
                 return Self.bytes(try server.blobs.encodedBlob(id), type: "application/octet-stream")
             }
         }
         router.post("/v1/closure") { request, _ in
-            await server.guarded(request, need: .read) { token in
-                let body = try await server.jsonBody(request)
+            await server.guarded(request, need: .read, body: .json) { token, input in
+                let body = input.json
                 let ids = try server.idList(body["ids"], artifact: true).map { ArtifactID($0)! }
                 for id in ids where !server.catalog.hasArtifact(id) { throw APIError(.notFound, "no artifact \(id.short) here") }
                 let c = try server.catalog.closure(of: ids)
@@ -95,8 +97,8 @@ public struct RegistryServer: Sendable {
             }
         }
         router.post("/v1/missing") { request, _ in
-            await server.guarded(request, need: .upload) { token in
-                let body = try await server.jsonBody(request)
+            await server.guarded(request, need: .upload, body: .json) { token, input in
+                let body = input.json
                 let manifests = try server.idList(body["manifests"], artifact: true)
                 let blobs = try server.idList(body["blobs"], artifact: false)
                 // A push names what it will move, so a token for another namespace is refused
@@ -113,18 +115,20 @@ public struct RegistryServer: Sendable {
             }
         }
         router.put("/v1/blobs/:id") { request, context in
-            await server.guarded(request, need: .upload) { _ in
-                let id = try Self.blobID(context.parameters.get("id"))
-                let bytes = try await server.body(request, limit: server.limits.blobBytes)
+            let id = context.parameters.get("id")
+            return await server.guarded(request, need: .upload, body: .bytes(limit: server.limits.blobBytes)) { _, input in
+                let id = try Self.blobID(id)
+                let bytes = input.bytes
                 let wrote = try server.blobs.putEncodedBlob(bytes, as: id)
                 try server.catalog.pin([id.hex], for: server.pinLifetime)
                 return Self.json(["id": .string(id.hex), "stored": .bool(wrote)], status: wrote ? .created : .ok)
             }
         }
         router.put("/v1/manifests/:id") { request, context in
-            await server.guarded(request, need: .upload) { token in
-                let id = try Self.artifactID(context.parameters.get("id"))
-                let bytes = try await server.body(request, limit: server.limits.jsonBytes)
+            let id = context.parameters.get("id")
+            return await server.guarded(request, need: .upload, body: .bytes(limit: server.limits.jsonBytes)) { token, input in
+                let id = try Self.artifactID(id)
+                let bytes = input.bytes
                 // The catalog checks the blob is present through its own registry; a split
                 // storage checks it here first.
                 if let b = try Registry.incomingManifest(bytes, as: id).1.blob, !server.blobs.hasBlob(b) {
@@ -137,8 +141,8 @@ public struct RegistryServer: Sendable {
             }
         }
         router.post("/v1/signatures") { request, _ in
-            await server.guarded(request, need: .upload) { token in
-                let body = try await server.jsonBody(request)
+            await server.guarded(request, need: .upload, body: .json) { token, input in
+                let body = input.json
                 guard let list = body["signatures"]?.arrayValue else { throw APIError(.badRequest, "expected {\"signatures\": [...]}") }
                 var sigs: [ArtifactSignature] = []
                 for s in list {
@@ -154,8 +158,8 @@ public struct RegistryServer: Sendable {
             }
         }
         router.post("/v1/refs") { request, _ in
-            await server.guarded(request, need: .read) { token in
-                let body = try await server.jsonBody(request)
+            await server.guarded(request, need: .read, body: .json) { token, input in
+                let body = input.json
                 guard let name = body["name"]?.stringValue, let id = body["id"]?.stringValue.flatMap(ArtifactID.init) else {
                     throw APIError(.badRequest, "expected {\"name\": ..., \"id\": <64 hex>, \"expected\": <64 hex> or null}")
                 }
@@ -195,14 +199,32 @@ public struct RegistryServer: Sendable {
         }
     }
 
-    /// Authenticates, runs the handler, and turns every error into a JSON 4xx/5xx answer, so a
-    /// bad request never takes the server down.
-    func guarded(_ request: Request, need: Need, _ handler: @Sendable (AccessToken) async throws -> Response) async -> Response {
+    /// What a handler gets of the request body, read before the handler runs.
+    enum Input: Sendable {
+        case none
+        case json(JSONValue)
+        case bytes([UInt8])
+
+        var json: JSONValue { if case .json(let v) = self { return v } else { return .null } }
+        var bytes: [UInt8] { if case .bytes(let b) = self { return b } else { return [] } }
+    }
+
+    enum BodyKind { case none, json, bytes(limit: Int) }
+
+    /// Authenticates, reads the body, runs the handler, and turns every error into a JSON
+    /// 4xx/5xx answer, so a bad request never takes the server down.
+    ///
+    /// Storage calls block (file I/O, fsync, SQLite waiting for its write lock), so they run on
+    /// Dispatch threads, never on the few threads that serve every request's async work.
+    func guarded(_ request: Request, need: Need, body kind: BodyKind = .none,
+                 _ handler: @escaping @Sendable (AccessToken, Input) throws -> Response) async -> Response {
         do {
             guard let auth = request.headers[.authorization], auth.hasPrefix("Bearer ") else {
                 throw APIError(.unauthorized, "a bearer token is required (Authorization: Bearer pvec_...)")
             }
-            guard let token = try catalog.token(bearer: String(auth.dropFirst(7))) else {
+            let bearer = String(auth.dropFirst(7))
+            let catalog = self.catalog
+            guard let token = try await Self.offload({ try catalog.token(bearer: bearer) }) else {
                 throw APIError(.unauthorized, "the token is not valid on this server")
             }
             switch need {
@@ -211,13 +233,25 @@ public struct RegistryServer: Sendable {
             case .upload:
                 guard token.canUpload else { throw APIError(.forbidden, "token '\(token.name)' may not write (scopes: \(token.scopes.joined(separator: " ")))") }
             }
-            return try await handler(token)
+            let input: Input
+            switch kind {
+            case .none: input = .none
+            case .json: input = .json(try await jsonBody(request))
+            case .bytes(let limit): input = .bytes(try await body(request, limit: limit))
+            }
+            return try await Self.offload { try handler(token, input) }
         } catch let e as APIError {
             return Self.json(["error": .string(e.message)], status: e.status)
         } catch let e as StoreError {
             return Self.json(["error": .string(e.localizedDescription)], status: Self.status(for: e))
         } catch {
             return Self.json(["error": .string("\(error)")], status: .internalServerError)
+        }
+    }
+
+    static func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { c in
+            DispatchQueue.global().async { c.resume(with: Result { try body() }) }
         }
     }
 
