@@ -1,24 +1,23 @@
-/// The SHA-256 (lowercase hex) of an artifact's canonical manifest; immutable.
-public struct ArtifactID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
-    public let hex: String
-
+/// A content address: the SHA-256 of an object, as 64 lowercase hex digits.
+///
+/// `ArtifactID` and `BlobID` share this behaviour but stay distinct types, so a blob id can
+/// never be passed where an artifact id is wanted.
+public protocol ContentID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    var hex: String { get }
     /// Wraps a full 64-character lowercase hex id; returns nil for anything else.
-    public init?(_ hex: String) {
-        guard ObjectID.isValidHex(hex) else { return nil }
-        self.hex = hex
-    }
+    init?(_ hex: String)
+}
 
-    init(unchecked hex: String) { self.hex = hex }
-
+extension ContentID {
     /// The first 12 hex digits, as shown to people.
     public var short: String { String(hex.prefix(12)) }
     public var description: String { hex }
-    public static func < (a: ArtifactID, b: ArtifactID) -> Bool { a.hex < b.hex }
+    public static func < (a: Self, b: Self) -> Bool { a.hex < b.hex }
 
     public init(from decoder: Decoder) throws {
         let s = try decoder.singleValueContainer().decode(String.self)
-        guard let id = ArtifactID(s) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad artifact id '\(s)'"))
+        guard let id = Self(s) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad \(Self.self) '\(s)'"))
         }
         self = id
     }
@@ -29,8 +28,8 @@ public struct ArtifactID: Hashable, Comparable, Sendable, Codable, CustomStringC
     }
 }
 
-/// The SHA-256 (lowercase hex) of a blob's canonical safetensors encoding.
-public struct BlobID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+/// The SHA-256 (lowercase hex) of an artifact's canonical manifest; immutable.
+public struct ArtifactID: ContentID {
     public let hex: String
 
     public init?(_ hex: String) {
@@ -39,23 +38,18 @@ public struct BlobID: Hashable, Comparable, Sendable, Codable, CustomStringConve
     }
 
     init(unchecked hex: String) { self.hex = hex }
+}
 
-    public var short: String { String(hex.prefix(12)) }
-    public var description: String { hex }
-    public static func < (a: BlobID, b: BlobID) -> Bool { a.hex < b.hex }
+/// The SHA-256 (lowercase hex) of a blob's canonical safetensors encoding.
+public struct BlobID: ContentID {
+    public let hex: String
 
-    public init(from decoder: Decoder) throws {
-        let s = try decoder.singleValueContainer().decode(String.self)
-        guard let id = BlobID(s) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "bad blob id '\(s)'"))
-        }
-        self = id
+    public init?(_ hex: String) {
+        guard ObjectID.isValidHex(hex) else { return nil }
+        self.hex = hex
     }
 
-    public func encode(to encoder: Encoder) throws {
-        var c = encoder.singleValueContainer()
-        try c.encode(hex)
-    }
+    init(unchecked hex: String) { self.hex = hex }
 }
 
 enum ObjectID {

@@ -1,4 +1,5 @@
 import Foundation
+import PVecTensor
 import XCTest
 
 /// The outcome of one `pvec` process.
@@ -93,6 +94,18 @@ class CLITestCase: XCTestCase {
     func artifactIDs() throws -> [String] {
         let list = try json("ls") as! [[String: Any]]
         return list.map { $0["id"] as! String }.sorted()
+    }
+
+    /// A fresh registry with init `i` (backbone "toy") and prompts tuned from it, one per name
+    /// (`a` from seed 2, `b` from seed 3, …), all [4, 6], imported from .npy.
+    func makeToyRegistry(prompts: [String]) throws {
+        try ok("init")
+        try ok("import", try write(TestData.npy(TestData.tensor(rows: 4, width: 6, seed: 1)), "i.npy"),
+               "--name", "i", "--kind", "init", "--backbone", "toy")
+        for (k, name) in prompts.enumerated() {
+            try ok("import", try write(TestData.npy(TestData.tensor(rows: 4, width: 6, seed: UInt64(k + 2))), "\(name).npy"),
+                   "--name", name, "--init", "i")
+        }
     }
 
     /// Writes a file into the work directory.

@@ -6,13 +6,7 @@ import XCTest
 final class InspectionCLITests: CLITestCase {
     override func setUpWithError() throws {
         try super.setUpWithError()
-        try ok("init")
-        try ok("import", try write(TestData.npy(TestData.tensor(rows: 4, width: 6, seed: 1)), "i.npy"),
-               "--name", "i", "--kind", "init", "--backbone", "toy")
-        try ok("import", try write(TestData.npy(TestData.tensor(rows: 4, width: 6, seed: 2)), "a.npy"),
-               "--name", "a", "--init", "i")
-        try ok("import", try write(TestData.npy(TestData.tensor(rows: 4, width: 6, seed: 3)), "b.npy"),
-               "--name", "b", "--init", "i")
+        try makeToyRegistry(prompts: ["a", "b"])
     }
 
     func testLineageReachesTheRootsAsTreeDotAndJSON() throws {

@@ -18,7 +18,7 @@ extension PVec {
             var labels: [ArtifactID: String] = [:]
             for nid in graph.nodes.keys {
                 let names = (try? registry.names(of: nid)) ?? []
-                labels[nid] = names.first ?? nid.short
+                labels[nid] = names.isEmpty ? nid.short : names.joined(separator: ", ")
             }
             if global.json {
                 Output.json([
