@@ -26,11 +26,12 @@ extension Registry {
     ///     (Belanec et al. 2024): the query's vector, and each candidate vector or prompt's
     ///     tuned − init (prompts without a recorded init are left out). Ranking vectors needs `.vector`.
     ///   - top: keep only the best `top`.
+    ///   - tag: only candidates carrying this tag (e.g. a curated set of source prompts).
     /// - Returns: candidates other than the query (and the query's own vector), best first;
     ///   equal cosines by id. Candidates with a zero norm have no direction and are left out.
     /// - Throws: `OpsError.wrongKind`, `AlgebraError.zeroNorm` for a zero query.
     public func similar(to spec: String, kind: ArtifactKind = .prompt, by space: SimilaritySpace = .prompt,
-                        top: Int? = nil) throws -> [SimilarArtifact] {
+                        top: Int? = nil, tag: String? = nil) throws -> [SimilarArtifact] {
         guard kind == .prompt || kind == .vector else {
             throw OpsError.wrongKind("--kind", kind, expected: "prompt or vector candidates")
         }
@@ -58,7 +59,7 @@ extension Registry {
         var ids: [ArtifactID] = []
         var names: [[String]] = []
         var rows: [Tensor] = []
-        for s in try list(kind: kind) where !exclude.contains(s.id) && s.shape == shape {
+        for s in try list(kind: kind, tag: tag) where !exclude.contains(s.id) && s.shape == shape {
             guard backboneFits(q.manifest.backbone, s.backbone) else { continue }
             let t: Tensor
             if space == .vector && kind == .prompt {
@@ -96,16 +97,16 @@ extension Registry {
     /// - Throws: as `similar`, and `AlgebraError.invalidParameter` when too few prompts qualify
     ///   or a weighted average meets a non-positive cosine.
     public func initFromSimilar(_ spec: String, top: Int, by space: SimilaritySpace, weighted: Bool,
-                                name: String?, command: String) throws -> Stored {
+                                tag: String? = nil, name: String?, command: String) throws -> Stored {
         if let name { try RefName.validate(name) }
         let op = "init-from"
         guard top >= 1 else {
             throw AlgebraError.invalidParameter(operation: op, name: "top", value: "\(top)", expected: "at least 1")
         }
-        let ranked = try similar(to: spec, kind: .prompt, by: space, top: top)
+        let ranked = try similar(to: spec, kind: .prompt, by: space, top: top, tag: tag)
         guard ranked.count == top else {
             throw AlgebraError.invalidParameter(operation: op, name: "top", value: "\(top)",
-                                                expected: "at most \(ranked.count), the registry prompts comparable with \(spec)\(space == .vector ? " that record an init" : "")")
+                                                expected: "at most \(ranked.count), the registry prompts comparable with \(spec)\(space == .vector ? " that record an init" : "")\(tag.map { " tagged \($0)" } ?? "")")
         }
         if weighted && top > 1, let bad = ranked.first(where: { !($0.cosine > 0) }) {
             throw AlgebraError.invalidParameter(operation: op, name: "similarity of \(bad.label)", value: "\(bad.cosine)",
@@ -115,7 +116,7 @@ extension Registry {
         let sources = try ranked.map { r in Operand(spec: r.label, id: r.id, manifest: try manifest(r.id)) }
         let backbone = try commonBackbone(sources)
         _ = try commonShape(sources)
-        let recipe = SpotRecipe(scores: ranked.map(\.cosine), weighted: weighted, space: space, similarTo: q.id)
+        let recipe = SpotRecipe(scores: ranked.map(\.cosine), weighted: weighted, space: space, similarTo: q.id, amongTag: tag)
         return try derive(kind: .`init`, recipe: recipe.recipe, parents: sources.map { (.source, $0) },
                           backbone: backbone, name: name, command: command)
     }

@@ -34,19 +34,22 @@ public struct SpotRecipe: Hashable, Sendable {
     /// The artifact the sources were similar to (provenance only; not a parent, as no byte of
     /// it reaches the result).
     public var similarTo: ArtifactID
+    /// Candidates were limited to artifacts with this tag (provenance only).
+    public var amongTag: String?
 
-    public init(scores: [Float], weighted: Bool, space: SimilaritySpace, similarTo: ArtifactID) {
+    public init(scores: [Float], weighted: Bool, space: SimilaritySpace, similarTo: ArtifactID, amongTag: String? = nil) {
         self.scores = scores
         self.weighted = weighted
         self.space = space
         self.similarTo = similarTo
+        self.amongTag = amongTag
     }
 
     public var top: Int { scores.count }
     public var method: String { top == 1 ? "spot-t" : "spot-s" }
 
     public var params: [String: JSONValue] {
-        [
+        var p: [String: JSONValue] = [
             "method": .string(method),
             "top": .int(Int64(top)),
             "by": .string(space.rawValue),
@@ -54,6 +57,8 @@ public struct SpotRecipe: Hashable, Sendable {
             "weighted": .bool(weighted),
             "similar_to": .string(similarTo.hex),
         ]
+        if let amongTag { p["among_tag"] = .string(amongTag) }
+        return p
     }
 
     public var recipe: Recipe { Recipe(op: "spot", params: params) }
@@ -71,7 +76,8 @@ public struct SpotRecipe: Hashable, Sendable {
         guard let hex = p["similar_to"]?.stringValue, let id = ArtifactID(hex) else {
             throw OpsError.notRecomputable("spot recipe lacks 'similar_to'")
         }
-        self.init(scores: s.map { Float($0) }, weighted: p["weighted"]?.boolValue ?? false, space: space, similarTo: id)
+        self.init(scores: s.map { Float($0) }, weighted: p["weighted"]?.boolValue ?? false, space: space, similarTo: id,
+                  amongTag: p["among_tag"]?.stringValue)
     }
 
     /// The init from the chosen source prompts, best first.

@@ -28,11 +28,9 @@ public struct TrainResult: Sendable {
 
 /// Prompt tuning (Lester et al. 2021): learn only P `[m, C]` in front of a frozen backbone.
 ///
-/// Each step takes the next `batchSize` examples of a seeded order, runs the model with P,
-/// scores with `LabelScorer`, back-propagates to P, clips, and applies AdamW with linear
-/// warm-up and decay. The order is stateless: position k of the stream is example
-/// `order(epoch: k / n)[k % n]`, each epoch shuffled by SplitMix64(seed ^ epoch·φ), so a
-/// resumed run continues exactly where it stopped.
+/// Each step takes the next `batchSize` examples of a seeded `BatchOrder`, runs the model with
+/// P, scores with `LabelScorer`, back-propagates to P, clips, and applies AdamW with linear
+/// warm-up and decay, the rate in embedding-RMS units (StepSize.swift).
 public final class PromptTuner {
     public let model: any BackboneModel
     public let scorer: LabelScorer
@@ -42,25 +40,7 @@ public final class PromptTuner {
     public init(model: any BackboneModel, scorer: LabelScorer, config: TrainConfig) {
         self.model = model
         self.scorer = scorer
-        var c = config
-        if c.learningRateScale == nil { c.learningRateScale = Self.embeddingScale(model) }
-        self.config = c
-    }
-
-    /// RMS of the first 5,000 word-embedding rows: the natural step size of a prompt row.
-    public static func embeddingScale(_ model: any BackboneModel) -> Float {
-        let t = model.wordEmbeddings(rows: 0..<min(5000, model.vocabularySize))
-        var sum: Double = 0
-        for x in t.scalars { sum += Double(x) * Double(x) }
-        return Float((sum / Double(max(t.count, 1))).squareRoot())
-    }
-
-    /// Epoch `e`'s permutation of 0..<n (Fisher–Yates from the end with `nextBelow`).
-    static func order(epoch: Int, n: Int, seed: UInt64) -> [Int] {
-        var rng = SplitMix64(seed: seed ^ (UInt64(epoch) &* 0x9E37_79B9_7F4A_7C15))
-        var idx = Array(0..<n)
-        for i in stride(from: n - 1, to: 0, by: -1) { idx.swapAt(i, Int(rng.nextBelow(UInt64(i + 1)))) }
-        return idx
+        self.config = config.resolvingScale(for: model)
     }
 
     /// Runs (or resumes) training.
@@ -98,17 +78,11 @@ public final class PromptTuner {
         let evaluator = Evaluator(model: model, scorer: scorer, batchSize: 32, maxLength: config.maxLength)
         let started = Date()
         var stoppedEarly = false
-        var currentOrder: (epoch: Int, idx: [Int]) = (-1, [])
+        var order = BatchOrder(count: n, seed: config.seed, batchSize: config.batchSize)
         var step = startStep
         while step < total {
-            var batch: [TokenizedText] = [], labels: [Int] = []
-            for k in (step * config.batchSize)..<((step + 1) * config.batchSize) {
-                let epoch = k / n
-                if currentOrder.epoch != epoch { currentOrder = (epoch, Self.order(epoch: epoch, n: n, seed: config.seed)) }
-                let i = currentOrder.idx[k % n]
-                batch.append(tokenized[i])
-                labels.append(train.examples[i].label)
-            }
+            let picks = order.batch(step: step)
+            let batch = picks.map { tokenized[$0] }, labels = picks.map { train.examples[$0].label }
             let f = try model.forward(batch, prompt: prompt, normalize: true)
             let (loss, dF, _) = try scorer.lossAndGradient(f, labels: labels)
             guard loss.isFinite else { throw TrainError.diverged(step: step) }
@@ -118,7 +92,7 @@ public final class PromptTuner {
                 if norm > config.clipNorm { g.scal(config.clipNorm / norm) }
             }
             let lr = config.learningRate(at: step, total: total)
-            adam.step(&prompt, grad: g, lr: lr * config.learningRateScale!)
+            adam.step(&prompt, grad: g, lr: config.promptRate(lr))
             losses.append(loss)
             step += 1
 

@@ -10,9 +10,9 @@ public struct TrainConfig: Sendable, Equatable {
     /// Lester et al. and Belanec et al. use 0.3 for T5, whose embeddings are far larger than
     /// MiniLM's; measured in embedding-RMS units the same 0.3 works on both.
     public var learningRate: Float = 0.3
-    /// The step size of one unit of `learningRate`: the RMS of the backbone's first 5,000
-    /// word-embedding rows (the rows inits are sampled from), ≈ 0.054 for all-MiniLM-L6-v2.
-    /// Nil: measured from the model when training starts.
+    /// The step size of one unit of a prompt-space learning rate: the backbone's
+    /// `embeddingRMS`, ≈ 0.054 for all-MiniLM-L6-v2 (see StepSize.swift). Nil: measured from
+    /// the model when training starts (`resolvingScale(for:)`).
     public var learningRateScale: Float?
     public var weightDecay: Float = 1e-5
     /// Linear warm-up over this fraction of the steps, then linear decay to zero.
@@ -40,10 +40,16 @@ public struct TrainConfig: Sendable, Equatable {
 
     /// The learning rate at 0-based `step` of `total`.
     public func learningRate(at step: Int, total: Int) -> Float {
+        learningRate * scheduleFactor(at: step, total: total)
+    }
+
+    /// The schedule's multiplier of every peak rate at 0-based `step` of `total`: linear warm-up
+    /// over `warmupFraction` of the steps to 1, then linear decay to 0.
+    public func scheduleFactor(at step: Int, total: Int) -> Float {
         let warm = Int((warmupFraction * Float(total)).rounded(.up))
-        if warm > 0 && step < warm { return learningRate * Float(step + 1) / Float(warm) }
+        if warm > 0 && step < warm { return Float(step + 1) / Float(warm) }
         let rest = max(1, total - warm)
-        return learningRate * max(0, Float(total - step) / Float(rest))
+        return max(0, Float(total - step) / Float(rest))
     }
 
     public var recipeParams: [String: JSONValue] {

@@ -84,9 +84,9 @@ final class DataTests: XCTestCase {
     }
 
     func testBatchOrderIsAPermutationPerEpochAndSeeded() {
-        let a = PromptTuner.order(epoch: 0, n: 50, seed: 9)
+        let a = BatchOrder.permutation(epoch: 0, n: 50, seed: 9)
         XCTAssertEqual(a.sorted(), Array(0..<50))
-        XCTAssertEqual(PromptTuner.order(epoch: 0, n: 50, seed: 9), a)
-        XCTAssertNotEqual(PromptTuner.order(epoch: 1, n: 50, seed: 9), a)
+        XCTAssertEqual(BatchOrder.permutation(epoch: 0, n: 50, seed: 9), a)
+        XCTAssertNotEqual(BatchOrder.permutation(epoch: 1, n: 50, seed: 9), a)
     }
 }

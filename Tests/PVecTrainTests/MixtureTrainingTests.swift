@@ -102,11 +102,65 @@ final class MixtureTrainingTests: XCTestCase {
         c.innerSteps = 1
         c.batchSize = 8
         c.maxLength = maxLength
-        c.outerLearningRate = 0.05
+        c.outerLearningRate = 0.3  // embedding-RMS units, as plain prompt tuning's --lr
         let before = try fullLoss { _ in start }
         let r = try MetaInitTrainer(model: model, config: c).train(initial: start, tasks: tasks)
         let after = try fullLoss { _ in r.prompt }
         print("meta-init (fomaml) training-set loss \(before) -> \(after)")
         XCTAssertLessThan(after, before)
+    }
+
+    // MARK: - learning-rate units
+
+    /// Largest |after − before| over the entries: after one AdamW step from zero moments, every
+    /// entry with a non-zero gradient moves by ≈ the peak rate (m̂/√v̂ = ±1).
+    func maxStep(_ a: [Float], _ b: [Float]) -> Float { zip(a, b).map { abs($0 - $1) }.max() ?? 0 }
+
+    func oneStep(lr: Float) -> TrainConfig {
+        var c = config(steps: 1, lr: lr)
+        c.warmupFraction = 0
+        c.weightDecay = 0
+        c.clipNorm = 0
+        return c
+    }
+
+    /// Prompt-space tensors step in units of the embedding RMS, module weights in plain units,
+    /// in every trainer (a mixture trainer using raw rates for its prompts would fail here).
+    func testPromptTensorsStepInEmbeddingUnitsModulesInPlainUnits() throws {
+        let scale = model.embeddingRMS
+        XCTAssertEqual(scale, 0.054, accuracy: 0.005, "all-MiniLM-L6-v2's embedding RMS")
+        // ATTEMPT: P_t at lr·scale, G at the module rate.
+        let sources = [rows(4, seed: 1), rows(4, seed: 2)]
+        let module = AttemptModule(width: 384, rank: 16, seed: 3)
+        let target = rows(4, seed: 4)
+        let a = try AttemptTrainer(model: model, scorer: scorer, config: oneStep(lr: 0.3), moduleLearningRate: 0.02)
+            .train(initial: target, sources: sources, module: module, train: train)
+        XCTAssertEqual(maxStep(a.target.scalars, target.scalars), 0.3 * scale, accuracy: 0.3 * scale * 1e-3)
+        // (G's gradients are small at the start, so Adam's ε shows in the third digit.)
+        XCTAssertEqual(maxStep(a.module.wUp, module.wUp), 0.02, accuracy: 0.02 * 0.03)
+        // ComPT: sources and privates at their rates·scale, their encoders at the rates unscaled.
+        var rates = ComPTRates()
+        rates.sources = 0.5
+        rates.privates = 0.2
+        rates.router = 0.1
+        let cm = ComPTModule(width: 384, tasks: 1, sources: 2, composition: .ssum, seed: 1)
+        let cs = [rows(2, seed: 7), rows(2, seed: 8)], cp = [rows(2, seed: 9)]
+        let c = try ComPTTrainer(model: model, config: oneStep(lr: 1), rates: rates, mixingCap: 100)
+            .train(tasks: [TaskData(task: task, train: train)], sources: cs, privates: cp, module: cm)
+        XCTAssertEqual(maxStep(c.sources.flatMap(\.scalars), cs.flatMap(\.scalars)), 0.5 * scale, accuracy: 0.5 * scale * 1e-3)
+        XCTAssertEqual(maxStep(c.privates[0].scalars, cp[0].scalars), 0.2 * scale, accuracy: 0.2 * scale * 1e-3)
+        XCTAssertEqual(maxStep(c.module.sourceEncoder.w1, cm.sourceEncoder.w1), 0.5, accuracy: 0.5 * 0.03)
+        XCTAssertEqual(maxStep(c.module.privateEncoder.w1, cm.privateEncoder.w1), 0.2, accuracy: 0.2 * 0.03)
+        // FOMAML: the outer AdamW rate is in embedding units too.
+        var m = MetaInitConfig()
+        m.method = .fomaml
+        m.outerSteps = 1
+        m.innerSteps = 1
+        m.maxLength = maxLength
+        m.outerLearningRate = 0.3
+        m.clipNorm = 0
+        let start = rows(4, seed: 10)
+        let f = try MetaInitTrainer(model: model, config: m).train(initial: start, tasks: [TaskData(task: task, train: train)])
+        XCTAssertEqual(maxStep(f.prompt.scalars, start.scalars), 0.3 * scale, accuracy: 0.3 * scale * 1e-3)
     }
 }

@@ -58,6 +58,9 @@ final class MixtureCLITests: CLITestCase {
         XCTAssertEqual(try parents("at.module").filter { $0.0 == "source" }.map(\.1), [s1, s2])
         let recipe = try manifest("at.module")["recipe"] as! [String: Any]
         XCTAssertEqual((recipe["params"] as! [String: Any])["sources"] as? [String], [s1, s2])
+        // The target's rate is in embedding-RMS units: the recipe records the unit.
+        let targetParams = (try manifest("at.target")["recipe"] as! [String: Any])["params"] as! [String: Any]
+        XCTAssertEqual(targetParams["lr_scale"] as? Double ?? 0, 0.054, accuracy: 0.005)
 
         let e = try json("eval", "at", "--task", task, "--data", testData, "--limit", "8", "--max-length", "24") as! [String: Any]
         XCTAssertEqual(e["n"] as? Int, 8)
@@ -107,6 +110,8 @@ final class MixtureCLITests: CLITestCase {
         XCTAssertEqual(p.map(\.1), [try id("cp.src0"), try id("cp.src1"), try id("cp.movie-b.private"), try id("cp.router")])
         let e = try json("eval", "cp.movie-small", "--task", task, "--data", testData, "--limit", "4", "--max-length", "24") as! [String: Any]
         XCTAssertEqual(e["n"] as? Int, 4)
+        let cpParams = (try manifest("cp.movie-b")["recipe"] as! [String: Any])["params"] as! [String: Any]
+        XCTAssertEqual(cpParams["lr_scale"] as? Double ?? 0, 0.054, accuracy: 0.005)
     }
 
     func testMetaInitRecordsMethodAndSourceDatasets() throws {

@@ -98,6 +98,27 @@ final class SimilarityCLITests: CLITestCase {
         XCTAssertEqual(parents[0]["id"], (try json("show", best.name) as! [String: Any])["id"] as? String)
     }
 
+    func testTagLimitsTheCandidatesAndIsRecorded() throws {
+        try makeFixture()
+        // p1 is the best match overall; only p2 and p3 carry the tag.
+        try ok("tag", "p2", "source")
+        try ok("tag", "p3", "source")
+        XCTAssertEqual(try ranking("q", "--by", "vector").first?.name, "p1")
+        XCTAssertEqual(try ranking("q", "--by", "vector", "--tag", "source").map(\.name), ["p2", "p3"])
+        try ok("init-from", "--similar-to", "q", "--by", "vector", "--tag", "source", "--name", "spot-tagged")
+        XCTAssertEqual(try exported("spot-tagged").scalars.map(\.bitPattern), prompts["p2"]!.scalars.map(\.bitPattern))
+        let m = (try json("show", "spot-tagged") as! [String: Any])["manifest"] as! [String: Any]
+        XCTAssertEqual(((m["recipe"] as! [String: Any])["params"] as! [String: Any])["among_tag"] as? String, "source")
+        // Too few tagged candidates: a clear refusal that names the tag, nothing stored.
+        let before = try artifactIDs()
+        let r = try pvec(["init-from", "--similar-to", "q", "--top", "3", "--tag", "source", "--name", "spot-3"])
+        XCTAssertNotEqual(r.status, 0)
+        XCTAssertTrue(r.stderr.contains("tagged source"), r.stderr)
+        XCTAssertEqual(try artifactIDs(), before)
+        let v = try json("verify") as! [String: Any]
+        XCTAssertEqual(v["clean"] as? Bool, true, "\(v)")
+    }
+
     func testInitFromWeightedTopKIsTheSimilarityWeightedAverage() throws {
         try makeFixture()
         let top = try ranking("q", "--by", "vector", "--top", "2")

@@ -17,10 +17,15 @@ public struct MetaInitConfig: Sendable, Equatable {
     /// Outer (meta) steps; each adapts to one task.
     public var outerSteps: Int = 20
     public var innerSteps: Int = 4
-    /// Inner SGD learning rate (on the clipped gradient).
+    /// Inner SGD learning rate (on the gradient clipped to L2 norm `clipNorm`, so a step moves
+    /// the whole prompt by at most this far in L2; not scaled).
     public var innerLearningRate: Float = 0.3
-    /// Reptile: the interpolation ε; FOMAML: the AdamW meta learning rate. nil: the method's default.
+    /// Reptile: the interpolation ε (unitless); FOMAML: the AdamW meta learning rate, in
+    /// embedding-RMS units like every prompt-space AdamW rate (StepSize.swift), 0.3 as
+    /// `pvec train`. nil: the method's default.
     public var outerLearningRate: Float?
+    /// The backbone's embedding RMS, the unit of FOMAML's outer rate; nil: measured.
+    public var learningRateScale: Float?
     public var batchSize: Int = 8
     public var temperature: Float = 0.05
     public var maxLength: Int = 128
@@ -29,7 +34,7 @@ public struct MetaInitConfig: Sendable, Equatable {
 
     public init() {}
 
-    public var effectiveOuterLearningRate: Float { outerLearningRate ?? (method == .reptile ? 0.5 : 0.05) }
+    public var effectiveOuterLearningRate: Float { outerLearningRate ?? (method == .reptile ? 0.5 : 0.3) }
 }
 
 public struct MetaInitResult: Sendable {
@@ -48,14 +53,17 @@ public final class MetaInitTrainer {
     public let model: any BackboneModel
     public let config: MetaInitConfig
 
+    /// - Parameter config: when `learningRateScale` is nil it is measured from the model.
     public init(model: any BackboneModel, config: MetaInitConfig) {
         self.model = model
-        self.config = config
+        var c = config
+        if c.learningRateScale == nil { c.learningRateScale = model.embeddingRMS }
+        self.config = c
     }
 
     /// Support and query indices of `n` examples: the first and second half of a seeded shuffle.
     static func split(_ n: Int, seed: UInt64) -> (support: [Int], query: [Int]) {
-        let order = PromptTuner.order(epoch: 0, n: n, seed: seed)
+        let order = BatchOrder.permutation(epoch: 0, n: n, seed: seed)
         let half = max(1, n / 2)
         return (Array(order[..<half]), n > 1 ? Array(order[half...]) : order)
     }
@@ -111,7 +119,7 @@ public final class MetaInitTrainer {
             case .reptile:
                 try theta.axpy(outerLR, adapted.subtracting(theta))
             case .fomaml:
-                adam.step(&theta, grad: qGrad, lr: outerLR)
+                adam.step(&theta, grad: qGrad, lr: outerLR * c.learningRateScale!)
             }
             losses.append(qLoss)
             progress?(stepProgress(step, c.outerSteps, loss: qLoss, lr: outerLR, batch: c.batchSize * (c.innerSteps + 1), started: started))

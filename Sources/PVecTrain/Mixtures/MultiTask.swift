@@ -45,7 +45,7 @@ struct MultiTaskSampler {
             cursor[t] += 1
             let epoch = k / counts[t]
             if orders[t].epoch != epoch {
-                orders[t] = (epoch, PromptTuner.order(epoch: epoch, n: counts[t], seed: seed &+ UInt64(t) &* 0x9E37_79B9))
+                orders[t] = (epoch, BatchOrder.permutation(epoch: epoch, n: counts[t], seed: seed &+ UInt64(t) &* 0x9E37_79B9))
             }
             return (t, orders[t].idx[k % counts[t]])
         }
@@ -72,12 +72,4 @@ func multiTaskLoss(features f: Tensor, tasks: [Int], labels: [Int], scorers: [La
         }
     }
     return (loss, Tensor(shape: [B, C], scalars: dF))
-}
-
-/// Progress of a step, as `PromptTuner` reports it.
-func stepProgress(_ step: Int, _ total: Int, loss: Float, lr: Float, batch: Int, started: Date) -> TrainProgress {
-    let elapsed = Date().timeIntervalSince(started)
-    return TrainProgress(step: step + 1, totalSteps: total, loss: loss, learningRate: lr,
-                         examplesPerSecond: Double((step + 1) * batch) / max(elapsed, 1e-9),
-                         secondsLeft: elapsed / Double(step + 1) * Double(total - step - 1), devAccuracy: nil)
 }

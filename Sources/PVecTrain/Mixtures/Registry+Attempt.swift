@@ -86,7 +86,7 @@ extension Registry {
         } else {
             initStored = Stored(id: initID!, manifest: try manifest(initID!))
         }
-        var params = req.config.recipeParams.merging(taskParams(req.task, req.train)) { a, _ in a }
+        var params = trainer.config.recipeParams.merging(taskParams(req.task, req.train)) { a, _ in a }
         params["prompt_len"] = .int(Int64(rows))
         params["examples"] = .int(Int64(trainSet.examples.count))
         if let k = req.shots { params["shots"] = .int(Int64(k)) }

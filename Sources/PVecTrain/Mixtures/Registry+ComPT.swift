@@ -81,7 +81,7 @@ extension Registry {
                                        module: module, progress: progress)
         guard result.composed.allSatisfy(\.isFinite) else { throw TrainError.diverged(step: result.losses.count) }
 
-        var params = req.config.recipeParams
+        var params = trainer.config.recipeParams
         params["tasks"] = .array(req.tasks.map { .object(taskParams($0.task, $0.train)) })
         params["composition"] = .string(req.composition.rawValue)
         params["router_lr"] = .double(Double(req.rates.router))

@@ -57,7 +57,8 @@ extension Registry {
         for t in tasks where t.train.examples.count < 2 {
             throw MixtureError.badTasks("\(t.task.name) has \(t.train.examples.count) example; meta-init splits each task into support and query")
         }
-        let result = try MetaInitTrainer(model: model, config: c).train(initial: start.tensor, tasks: tasks, progress: progress)
+        let trainer = MetaInitTrainer(model: model, config: c)
+        let result = try trainer.train(initial: start.tensor, tasks: tasks, progress: progress)
         guard result.prompt.isFinite else { throw TrainError.diverged(step: result.queryLosses.count) }
 
         let startStored: Stored
@@ -78,6 +79,7 @@ extension Registry {
             "tasks": .array(req.tasks.map { .object(taskParams($0.task, $0.train)) }),
         ]
         if let k = req.shots { params["shots"] = .int(Int64(k)) }
+        if c.method == .fomaml { params["lr_scale"] = .double(Double(trainer.config.learningRateScale!)) }
         let metrics: [String: JSONValue] = [
             "final_query_loss": .double(ClassificationMetrics.rounded(Double(result.queryLosses.last ?? .nan))),
         ]

@@ -24,8 +24,8 @@ extension PVec {
         @Option(help: "Name of the mixture.") var name: String
         @Option(name: .customLong("init"), help: "Start the target prompt from this registry init or prompt.") var initName: String?
         @Option(help: "Seed of the target's vocab-sample init (when no --init).") var initSeed: UInt64 = 0
-        @Option(help: "Peak learning rate of the target prompt.") var lr: Float = 0.3
-        @Option(help: "Peak learning rate of the attention module.") var moduleLr: Float = 0.1
+        @Option(help: "Peak learning rate of the target prompt, in units of the backbone's embedding RMS (as `pvec train --lr`).") var lr: Float = 0.3
+        @Option(help: "Peak learning rate of the attention module's weights (plain units).") var moduleLr: Float = 0.1
         @Option(help: "Bottleneck width r of the attention module.") var rank: Int = 100
         @Option(help: "Seed of the attention module's initial weights.") var moduleSeed: UInt64 = 0
 

@@ -26,9 +26,9 @@ extension PVec {
         @Option(help: "Start the shared sources from these registry prompts (comma-separated).") var sources: String?
         @Option(help: "Number of shared sources (when no --sources).") var numSources: Int = 2
         @Option(help: "Rows of each source prompt (when no --sources).") var promptLen: Int = 8
-        @Option(help: "Router learning rate.") var routerLr: Float = 0.1
-        @Option(help: "Source prompts' (and their encoder's) learning rate.") var sourceLr: Float = 0.05
-        @Option(help: "Private prompts' (and their encoder's) learning rate.") var privateLr: Float = 0.02
+        @Option(help: "Router learning rate (plain units).") var routerLr: Float = 0.1
+        @Option(help: "Source prompts' learning rate in embedding-RMS units; their encoder uses it unscaled.") var sourceLr: Float = 0.05
+        @Option(help: "Private prompts' learning rate in embedding-RMS units; their encoder uses it unscaled.") var privateLr: Float = 0.02
         @Option(help: "Per-task cap of examples-proportional mixing (0: none).") var cap: Int = 1000
         @Option(help: "Seed of the vocab-sample inits.") var initSeed: UInt64 = 0
         @Option(help: "Seed of the encoders' initial weights.") var moduleSeed: UInt64 = 0

@@ -13,6 +13,8 @@ extension PVec {
             task vectors, as Belanec et al. do (only prompts with an init qualify).
             The recipe (op spot) records method, K, scores and the query; the chosen
             prompts are parents of role source, best first; `pvec verify` recomputes.
+            --tag limits the candidates to a curated set (say, prompts tagged source);
+            the tag is recorded in the recipe.
             Example: pvec init-from --similar-to rte --top 3 --weighted --name rte-init
             """)
 
@@ -21,6 +23,7 @@ extension PVec {
         @Option(help: "How many of the most similar prompts to use.") var top: Int = 1
         @Flag(help: "Weight the average by cosine similarity (SPoT-s).") var weighted = false
         @Option(help: "Compare as prompt or as vector (task vectors).") var by: SimilaritySpace = .prompt
+        @Option(help: "Only consider prompts with this tag.") var tag: String?
         @Option(help: "Name for the init.") var name: String?
 
         func validate() throws {
@@ -31,7 +34,7 @@ extension PVec {
         func run() throws {
             let registry = try global.open()
             let s = try registry.initFromSimilar(similarTo, top: top, by: by, weighted: weighted,
-                                                 name: name, command: GlobalOptions.commandLine)
+                                                 tag: tag, name: name, command: GlobalOptions.commandLine)
             Output.report(s, json: global.json)
         }
     }

@@ -24,8 +24,8 @@ extension PVec {
         @Option(help: "reptile or fomaml.") var method: String = "reptile"
         @Option(help: "Outer (meta) steps.") var outerSteps: Int = 20
         @Option(help: "Inner SGD steps per outer step.") var innerSteps: Int = 4
-        @Option(help: "Inner SGD learning rate.") var innerLr: Float = 0.3
-        @Option(help: "Outer learning rate (default: 0.5 for reptile, 0.05 for fomaml).") var outerLr: Float?
+        @Option(help: "Inner SGD learning rate (L2 length of a step on the clipped gradient).") var innerLr: Float = 0.3
+        @Option(help: "Outer rate: reptile's interpolation (default 0.5), or fomaml's AdamW rate in embedding-RMS units (default 0.3).") var outerLr: Float?
         @Option(help: "Prompt length in rows (when no --init).") var promptLen: Int = 8
         @Option(name: .customLong("init"), help: "Start from this registry init or prompt.") var initName: String?
         @Option(help: "Seed of the starting vocab-sample init.") var initSeed: UInt64 = 0

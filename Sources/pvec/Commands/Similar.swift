@@ -15,7 +15,8 @@ extension PVec {
             --by vector compares task vectors, tuned - init, as Belanec et al. do
             (prompts without a recorded init are left out). --kind vector ranks
             vector artifacts, always as vectors. Read-only.
-            Example: pvec similar rte --top 5 --by vector
+            --tag ranks only artifacts with that tag.
+            Example: pvec similar rte --top 5 --by vector --tag source
             """)
 
         @OptionGroup var global: GlobalOptions
@@ -23,6 +24,7 @@ extension PVec {
         @Option(help: "Show only the best K.") var top: Int?
         @Option(help: "Rank prompt or vector artifacts.") var kind: String = "prompt"
         @Option(help: "Compare as prompt or as vector (task vectors).") var by: SimilaritySpace?
+        @Option(help: "Only rank artifacts with this tag.") var tag: String?
 
         func validate() throws {
             guard kind == "prompt" || kind == "vector" else { throw ValidationError("Please use --kind prompt or --kind vector.") }
@@ -34,7 +36,7 @@ extension PVec {
             let registry = try global.open(readonly: true)
             let k = ArtifactKind(rawValue: kind)!
             let space = by ?? (k == .vector ? .vector : .prompt)
-            let ranked = try registry.similar(to: name, kind: k, by: space, top: top)
+            let ranked = try registry.similar(to: name, kind: k, by: space, top: top, tag: tag)
             if global.json {
                 Output.json(.array(ranked.map { r in
                     ["id": .string(r.id.hex), "kind": .string(r.kind.rawValue), "names": .array(r.names.map { .string($0) }),

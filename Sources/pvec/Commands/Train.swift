@@ -26,7 +26,7 @@ extension PVec {
         @Option(help: "Class-balanced examples per label (few-shot).") var shots: Int?
         @Option(help: "Optimizer steps.") var steps: Int?
         @Option(help: "Passes over the data (when no --steps).") var epochs: Int = 1
-        @Option(help: "Peak learning rate (AdamW).") var lr: Float = 0.3
+        @Option(help: "Peak learning rate (AdamW), in units of the backbone's embedding RMS.") var lr: Float = 0.3
         @Option(help: "Batch size.") var batch: Int = 16
         @Option(help: "Seed of shuffling and few-shot sampling.") var seed: UInt64 = 0
         @Option(help: "Weight decay.") var weightDecay: Float = 1e-5
