@@ -52,18 +52,22 @@ struct TaskListOptions: ParsableArguments {
     }
 
     /// Loads every task's spec and training data.
-    func load() throws -> [TaskData] {
-        try taskList.map { item in
-            var dir = URL(fileURLWithPath: item)
-            if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("task.json").path) {
-                dir = URL(fileURLWithPath: dataRoot).appendingPathComponent(item)
-            }
-            guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("task.json").path) else {
-                throw ValidationError("Please give task directories with task.json and train.jsonl: found neither \(item)/task.json nor \(dir.path)/task.json.")
-            }
-            let spec = try TaskSpec.load(dir.appendingPathComponent("task.json"))
-            return TaskData(task: spec, train: try Dataset.load(dir.appendingPathComponent("train.jsonl"), task: spec))
+    func load() throws -> [TaskData] { try loadTaskDirectories(taskList, dataRoot: dataRoot) }
+}
+
+/// Each item's spec and training data: a directory holding task.json and train.jsonl, or a bare
+/// name under `dataRoot`.
+func loadTaskDirectories(_ items: [String], dataRoot: String) throws -> [TaskData] {
+    try items.map { item in
+        var dir = URL(fileURLWithPath: item)
+        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("task.json").path) {
+            dir = URL(fileURLWithPath: dataRoot).appendingPathComponent(item)
         }
+        guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("task.json").path) else {
+            throw ValidationError("Please give task directories with task.json and train.jsonl: found neither \(item)/task.json nor \(dir.path)/task.json.")
+        }
+        let spec = try TaskSpec.load(dir.appendingPathComponent("task.json"))
+        return TaskData(task: spec, train: try Dataset.load(dir.appendingPathComponent("train.jsonl"), task: spec))
     }
 }
 

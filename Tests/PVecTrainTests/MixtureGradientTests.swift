@@ -314,4 +314,58 @@ final class MixtureGradientTests: XCTestCase {
         print("ATTEMPT through tiny BERT (P_t, W_down) vs central FD: maxdiff \(maxdiff), max |g| \(maxgrad), relative \(maxdiff / maxgrad)")
         XCTAssertLessThan(maxdiff / maxgrad, 2e-2)
     }
+
+    /// Multi-task ATTEMPT: each example is composed with its own task's target, G is shared. The
+    /// batch's gradients (per-task targets, shared W_down) against central differences of the
+    /// whole batch's loss, through the tiny BERT.
+    func testMultiTaskAttemptBatchGradients() throws {
+        let model = try Self.tinyEncoder()
+        let d = 16, m = 2, r = 3, B = Self.tinyBatch.count
+        var g = AttemptModule(width: d, rank: r, seed: 4)
+        g.temperature = 0.5
+        let sources = (0..<2).map { Tensor(shape: [m, d], scalars: Self.uniform(m * d, seed: 70 + UInt64($0), scale: 0.5)) }
+        let targets = (0..<2).map { Tensor(shape: [m, d], scalars: Self.uniform(m * d, seed: 80 + UInt64($0), scale: 0.5)) }
+        let tasks = (0..<B).map { $0 % 2 == 0 ? 1 : 0 }
+        XCTAssertEqual(Set(tasks), [0, 1], "the batch mixes both tasks")
+        let rr = Tensor(shape: [B, d], scalars: Self.uniform(B * d, seed: 81))
+        var cacheRows: [Int: [Float]] = [:]
+        let xhat = AttemptInputs.pooledEmbeddings(Self.tinyBatch, model: model, cache: &cacheRows)
+        func run(_ gg: AttemptModule, _ ts: [Tensor]) throws -> (Float, [[Float]], AttemptModule.Gradients) {
+            try AttemptTrainer.batchGradients(model: model, batch: Self.tinyBatch, tasks: tasks, xhat: xhat, targets: ts,
+                                              sources: sources, module: gg) { f in
+                (zip(f.scalars, rr.scalars).reduce(0) { $0 + $1.0 * $1.1 }, rr)
+            }
+        }
+        // Float64 sum of the same functional, for the differences.
+        func loss(_ gg: AttemptModule, _ ts: [Tensor]) throws -> Double {
+            var f: Tensor?
+            _ = try AttemptTrainer.batchGradients(model: model, batch: Self.tinyBatch, tasks: tasks, xhat: xhat, targets: ts,
+                                                  sources: sources, module: gg) { feats in f = feats; return (.nan, feats) }
+            return zip(f!.scalars, rr.scalars).reduce(0) { $0 + Double($1.0) * Double($1.1) }
+        }
+        let (_, tg, mg) = try run(g, targets)
+        let h: Float = 1e-2
+        var maxdiff = 0.0, maxgrad = 0.0
+        for t in 0..<2 {
+            for i in 0..<(m * d) {
+                var a = targets, b = targets
+                a[t].scalars[i] += h
+                b[t].scalars[i] -= h
+                let fd = try (loss(g, a) - loss(g, b)) / Double(2 * h)
+                maxdiff = max(maxdiff, abs(fd - Double(tg[t][i])))
+                maxgrad = max(maxgrad, abs(fd))
+            }
+        }
+        for i in stride(from: 0, to: d * r, by: 3) {
+            var a = g, b = g
+            a.wDown[i] += h
+            b.wDown[i] -= h
+            let fd = try (loss(a, targets) - loss(b, targets)) / Double(2 * h)
+            maxdiff = max(maxdiff, abs(fd - Double(mg.wDown[i])))
+            maxgrad = max(maxgrad, abs(fd))
+        }
+        print("multi-task ATTEMPT batch (P_t per task, W_down) vs central FD: maxdiff \(maxdiff), max |g| \(maxgrad), relative \(maxdiff / maxgrad)")
+        XCTAssertGreaterThan(maxgrad, 0)
+        XCTAssertLessThan(maxdiff / maxgrad, 2e-2)
+    }
 }

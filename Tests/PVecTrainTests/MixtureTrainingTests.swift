@@ -60,11 +60,32 @@ final class MixtureTrainingTests: XCTestCase {
             return try fullLoss { p[$0] }
         }
         let before = try loss(target, module)
-        let r = try AttemptTrainer(model: model, scorer: scorer, config: config(steps: 6, lr: 0.05), moduleLearningRate: 0.05)
-            .train(initial: target, sources: sources, module: module, train: train)
+        let r = try AttemptTrainer(model: model, config: config(steps: 6, lr: 0.05), moduleLearningRate: 0.05)
+            .train(task: TaskData(task: task, train: train), initial: target, sources: sources, module: module)
         let after = try loss(r.target, r.module)
         print("ATTEMPT training-set loss \(before) -> \(after)")
         XCTAssertLessThan(after, before * 0.9)
+    }
+
+    func testMultiTaskAttemptLowersEveryTasksLoss() throws {
+        let copy = TaskData(task: TaskSpec(name: "copy", labels: task.labels), train: train)
+        let sources = [rows(4, seed: 1), rows(4, seed: 2)]
+        let module = AttemptModule(width: 384, rank: 16, seed: 3)
+        let targets = [rows(4, seed: 4), rows(4, seed: 5)]
+        func loss(_ t: Tensor, _ g: AttemptModule) throws -> Float {
+            let batch = train.examples.map { model.tokenize($0.textA, pair: $0.textB, maxLength: maxLength) }
+            var cache: [Int: [Float]] = [:]
+            let (p, _) = try AttemptComposite(target: t, sources: sources, module: g).prompts(for: batch, model: model, cache: &cache)
+            return try fullLoss { p[$0] }
+        }
+        let r = try AttemptTrainer(model: model, config: config(steps: 8, lr: 0.3), moduleLearningRate: 0.05)
+            .train(tasks: [TaskData(task: task, train: train), copy], initials: targets, sources: sources, module: module, mixingCap: 100)
+        XCTAssertEqual(r.targets.count, 2)
+        for t in 0..<2 {
+            let before = try loss(targets[t], module), after = try loss(r.targets[t], r.module)
+            print("multi-task ATTEMPT, task \(t): training-set loss \(before) -> \(after)")
+            XCTAssertLessThan(after, before * 0.95)
+        }
     }
 
     func testAMPLowersTheLoss() throws {
@@ -133,8 +154,8 @@ final class MixtureTrainingTests: XCTestCase {
         let sources = [rows(4, seed: 1), rows(4, seed: 2)]
         let module = AttemptModule(width: 384, rank: 16, seed: 3)
         let target = rows(4, seed: 4)
-        let a = try AttemptTrainer(model: model, scorer: scorer, config: oneStep(lr: 0.3), moduleLearningRate: 0.02)
-            .train(initial: target, sources: sources, module: module, train: train)
+        let a = try AttemptTrainer(model: model, config: oneStep(lr: 0.3), moduleLearningRate: 0.02)
+            .train(task: TaskData(task: task, train: train), initial: target, sources: sources, module: module)
         XCTAssertEqual(maxStep(a.target.scalars, target.scalars), 0.3 * scale, accuracy: 0.3 * scale * 1e-3)
         // (G's gradients are small at the start, so Adam's ε shows in the third digit.)
         XCTAssertEqual(maxStep(a.module.wUp, module.wUp), 0.02, accuracy: 0.02 * 0.03)

@@ -72,6 +72,53 @@ final class MixtureCLITests: CLITestCase {
         XCTAssertEqual(v["clean"] as? Bool, true, "\(v)")
     }
 
+    /// The paper's multi-task setting and G's pre-training: one shared module over two tasks, then
+    /// a new single-task run that starts from that module.
+    func testMultiTaskAttemptSharesOneModuleAndSeedsANewRun() throws {
+        try sources()
+        let t2 = try secondTask()
+        let r = try pvec(["attempt", "--tasks", "\(Self.fixtures.path),\(t2)", "--sources", "s1,s2", "--name", "pre",
+                          "--rank", "4", "--json"] + tiny)
+        XCTAssertEqual(r.status, 0, r.stderr)
+        let out = try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
+        XCTAssertEqual((out["tasks"] as! [[String: Any]]).map { $0["task"] as! String }, ["movie-small", "movie-b"])
+        let g = try id("pre.module")
+        for t in ["movie-small", "movie-b"] {
+            XCTAssertEqual(try manifest("pre.\(t)")["kind"] as? String, "mixture")
+            let p = try parents("pre.\(t)")
+            XCTAssertEqual(p.map(\.0), ["tuned", "module", "source", "source"])
+            XCTAssertEqual(p[0].1, try id("pre.\(t).target"))
+            XCTAssertEqual(p[1].1, g, "both tasks share one module")
+            let tp = try parents("pre.\(t).target")[0]
+            XCTAssertEqual([tp.0, tp.1], ["init", try id("pre.\(t).init")])
+        }
+        XCTAssertNotEqual(try id("pre.movie-small.init"), try id("pre.movie-b.init"), "each task's init has its own seed")
+        let mp = (try manifest("pre.module")["recipe"] as! [String: Any])["params"] as! [String: Any]
+        XCTAssertEqual((mp["tasks"] as! [[String: String]]).map { $0["task"] }, ["movie-small", "movie-b"])
+        XCTAssertEqual(try parents("pre.module").filter { $0.0 == "init" }.count, 2)
+        let e = try json("eval", "pre.movie-b", "--task", task, "--data", testData, "--limit", "4", "--max-length", "24") as! [String: Any]
+        XCTAssertEqual(e["n"] as? Int, 4)
+
+        // A new run from the pre-trained G: same tensors at step 0, the start module in its lineage.
+        try ok(["attempt", "--task", task, "--data", trainData, "--sources", "s1,s2", "--name", "ft", "--module", "pre.module"] + tiny)
+        XCTAssertTrue(try parents("ft.module").contains { $0 == ("module", g) })
+        let fp = (try manifest("ft.module")["recipe"] as! [String: Any])["params"] as! [String: Any]
+        XCTAssertEqual(fp["rank"] as? Int, 4, "the rank comes from the start module")
+        XCTAssertNil(fp["module_seed"])
+        let lineage = try ok("lineage", "ft")
+        XCTAssertTrue(lineage.contains("pre.module"), lineage)
+
+        // Refusals: a prompt as --module, and both --task and --tasks; nothing is stored.
+        let before = try artifactIDs()
+        let bad = try pvec(["attempt", "--task", task, "--data", trainData, "--sources", "s1,s2", "--name", "x", "--module", "s1"] + tiny)
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("ATTEMPT module"), bad.stderr)
+        let both = try pvec(["attempt", "--task", task, "--data", trainData, "--tasks", t2, "--sources", "s1", "--name", "y"] + tiny)
+        XCTAssertNotEqual(both.status, 0)
+        XCTAssertTrue(both.stderr.contains("either --task and --data"), both.stderr)
+        XCTAssertEqual(try artifactIDs(), before)
+    }
+
     func testAttemptRefusalsStoreNothing() throws {
         try sources()
         let before = try artifactIDs()

@@ -6,112 +6,182 @@ import PVecTensor
 
 /// An ATTEMPT training request as the CLI gives it.
 public struct AttemptRequest {
-    public var task: TaskSpec
-    public var train: Dataset
-    /// Name of the mixture; the parts go to NAME.target, NAME.module (and NAME.init).
+    /// One task (the usual case) or several trained together with one shared module.
+    public var tasks: [TaskData]
+    /// Name of the mixture. One task: the parts go to NAME.target, NAME.module (and NAME.init).
+    /// Several: NAME.module is shared, and each task gets NAME.<task>, NAME.<task>.target (and
+    /// NAME.<task>.init).
     public var name: String
     /// The frozen source prompts (names or ids), in attention order.
     public var sources: [String]
-    /// Start P_t from this registry prompt or init; otherwise a seeded vocab-sample init.
+    /// Start every P_t from this registry prompt or init; otherwise a seeded vocab-sample init
+    /// (seed `initSeed`, plus the task's index when there are several).
     public var initSpec: String?
     public var initSeed: UInt64 = 0
+    /// Start G from this stored ATTEMPT module (e.g. one trained on the source tasks: the paper's
+    /// pre-trained attention); otherwise a fresh seeded module of width `rank`.
+    public var moduleSpec: String?
     public var shots: Int?
     public var rank: Int = 100
-    /// Peak learning rate of G; P_t uses `config.learningRate`.
+    /// Peak learning rate of G; the P_t use `config.learningRate` (embedding-RMS units).
     public var moduleLearningRate: Float = 0.1
     /// Seed of G's initial weights.
     public var moduleSeed: UInt64 = 0
+    /// Per-task cap of the examples-proportional mixing (several tasks; 0: none).
+    public var mixingCap: Int = 1000
     public var config = TrainConfig()
 
-    public init(task: TaskSpec, train: Dataset, name: String, sources: [String]) {
-        self.task = task
-        self.train = train
+    public init(tasks: [TaskData], name: String, sources: [String]) {
+        self.tasks = tasks
         self.name = name
         self.sources = sources
     }
+
+    public init(task: TaskSpec, train: Dataset, name: String, sources: [String]) {
+        self.init(tasks: [TaskData(task: task, train: train)], name: name, sources: sources)
+    }
+}
+
+/// What `trainAttempt` stored for one task.
+public struct AttemptTaskOutcome {
+    public var initArtifact: Stored
+    public var target: Stored
+    public var mixture: Stored
 }
 
 /// What `trainAttempt` stored.
 public struct AttemptOutcome {
-    public var initArtifact: Stored
-    public var target: Stored
+    /// Per task, in task order.
+    public var tasks: [AttemptTaskOutcome]
     public var module: Stored
-    public var mixture: Stored
     public var result: AttemptResult
+
+    public var initArtifact: Stored { tasks[0].initArtifact }
+    public var target: Stored { tasks[0].target }
+    public var mixture: Stored { tasks[0].mixture }
 }
 
 extension Registry {
-    /// Trains ATTEMPT (see `AttemptTrainer`) and stores, with lineage:
-    /// - `NAME.target` (prompt): P_t; parents its init (`init`) and every source (`source`);
-    /// - `NAME.module` (module): W_down, W_up, ln_gain, ln_bias; parents every source (`source`);
-    ///   the recipe lists the sources in attention order;
-    /// - `NAME` (mixture, no blob): parents P_t (`tuned`), G (`module`), the sources (`source`) in
-    ///   attention order. `pvec eval NAME` runs the instance-wise composition.
+    /// Trains ATTEMPT (see `AttemptTrainer`) and stores, with lineage, per task:
+    /// - the target prompt (prompt): P_t; parents its init (`init`) and every source (`source`);
+    /// - the mixture (no blob): parents P_t (`tuned`), G (`module`), the sources (`source`) in
+    ///   attention order. `pvec eval` runs the instance-wise composition;
     ///
-    /// Names, sources and the init are checked before training; nothing is stored on failure.
+    /// and once the module G (module): W_down, W_up, ln_gain, ln_bias; parents every task's init
+    /// (`init`), the module it started from (`module`, with `moduleSpec`) and every source
+    /// (`source`); the recipe lists the sources in attention order.
+    ///
+    /// Names, sources, inits and the start module are checked before training; nothing is stored
+    /// on failure.
     public func trainAttempt(_ req: AttemptRequest, model: any BackboneModel, command: String,
                              progress: ((TrainProgress) -> Void)? = nil) throws -> AttemptOutcome {
-        try validateNames([req.name, "\(req.name).target", "\(req.name).module", "\(req.name).init"])
+        let T = req.tasks.count
+        guard T > 0 else { throw MixtureError.badTasks("ATTEMPT needs a task") }
+        let taskNames = req.tasks.map(\.task.name)
+        guard Set(taskNames).count == T else {
+            throw MixtureError.badTasks("the tasks must have distinct names; got \(taskNames.joined(separator: ", "))")
+        }
+        let prefixes = T == 1 ? [req.name] : taskNames.map { "\(req.name).\($0)" }
+        try validateNames([req.name, "\(req.name).module"] + prefixes.flatMap { [$0, "\($0).target", "\($0).init"] })
         guard !req.sources.isEmpty else { throw MixtureError.badSources("ATTEMPT needs at least one --sources prompt") }
-        guard req.rank > 0 else { throw MixtureError.badModule("--rank must be at least 1") }
         let backbone = model.fingerprint
         let sources = try resolvePrompts(req.sources, model: model, role: "an ATTEMPT source")
         let rows = sources[0].tensor.shape.rows
-        var initial: Tensor
-        var pending: PendingInit?
-        var initID: ArtifactID?
+        var inits: [(tensor: Tensor, id: ArtifactID?, pending: PendingInit?)] = []
         if let spec = req.initSpec {
             let i = try resolvePrompts([spec], model: model, role: "the target's init")[0]
             guard i.tensor.shape == sources[0].tensor.shape else {
                 throw OpsError.shapeMismatch(spec, i.tensor.shape, sources[0].spec, sources[0].tensor.shape)
             }
-            initial = i.tensor
-            initID = i.id
+            inits = Array(repeating: (i.tensor, i.id, nil), count: T)
         } else {
-            pending = try pendingInit(rows: rows, seed: req.initSeed, model: model)
-            initial = pending!.tensor
+            for t in 0..<T {
+                let p = try pendingInit(rows: rows, seed: req.initSeed &+ UInt64(T == 1 ? 0 : t), model: model)
+                inits.append((p.tensor, nil, p))
+            }
         }
-        var trainSet = req.train
-        if let k = req.shots { trainSet = try trainSet.fewShot(k, labels: req.task.labels.count, seed: req.config.seed) }
-        let scorer = try LabelScorer(task: req.task, model: model, temperature: req.config.temperature, maxLength: req.config.maxLength)
-        let module = AttemptModule(width: model.width, rank: req.rank, seed: req.moduleSeed)
-        let trainer = AttemptTrainer(model: model, scorer: scorer, config: req.config, moduleLearningRate: req.moduleLearningRate)
-        let result = try trainer.train(initial: initial, sources: sources.map(\.tensor), module: module, train: trainSet, progress: progress)
-        guard result.target.isFinite else { throw TrainError.diverged(step: result.losses.count) }
+        let module: AttemptModule
+        var startModule: ArtifactID?
+        if let spec = req.moduleSpec {
+            let o = try operand(spec)
+            guard o.manifest.kind == .module, o.manifest.recipe.op == "attempt-module" else {
+                throw OpsError.wrongKind(spec, o.manifest.kind, expected: "an ATTEMPT module (NAME.module of `pvec attempt`)")
+            }
+            guard let b = o.manifest.backbone, b.isCompatible(with: backbone) else {
+                throw OpsError.backboneMismatch("\(spec) (\(o.manifest.backbone?.description ?? "no backbone"))", "the model (\(backbone))")
+            }
+            let temperature = Float(o.manifest.recipe.params["temperature"]?.doubleValue ?? 0)
+            module = try AttemptModule(tensors: moduleTensors(o.id), temperature: temperature > 0 ? temperature : Float(model.width) * Float(M_E))
+            guard module.width == model.width else {
+                throw MixtureError.badModule("\(spec) is \(module.width) wide; the model is \(model.width)")
+            }
+            startModule = o.id
+        } else {
+            guard req.rank > 0 else { throw MixtureError.badModule("--rank must be at least 1") }
+            module = AttemptModule(width: model.width, rank: req.rank, seed: req.moduleSeed)
+        }
+        var tasks = req.tasks
+        if let k = req.shots {
+            for i in tasks.indices { tasks[i].train = try tasks[i].train.fewShot(k, labels: tasks[i].task.labels.count, seed: req.config.seed) }
+        }
+        let trainer = AttemptTrainer(model: model, config: req.config, moduleLearningRate: req.moduleLearningRate)
+        let result = T == 1
+            ? try trainer.train(task: tasks[0], initial: inits[0].tensor, sources: sources.map(\.tensor), module: module, progress: progress)
+            : try trainer.train(tasks: tasks, initials: inits.map(\.tensor), sources: sources.map(\.tensor), module: module,
+                                mixingCap: req.mixingCap, progress: progress)
+        guard result.targets.allSatisfy(\.isFinite) else { throw TrainError.diverged(step: result.losses.count) }
 
-        // Store: init, target, module, mixture.
-        let initStored: Stored
-        if let pending {
-            initStored = try storeInit(pending, backbone: backbone, name: "\(req.name).init", command: command)
-        } else {
-            initStored = Stored(id: initID!, manifest: try manifest(initID!))
+        // Store: inits, module, then per task the target and the mixture.
+        var initStored: [Stored] = []
+        for (t, i) in inits.enumerated() {
+            if let pending = i.pending {
+                initStored.append(try storeInit(pending, backbone: backbone, name: "\(prefixes[t]).init", command: command))
+            } else {
+                initStored.append(Stored(id: i.id!, manifest: try manifest(i.id!)))
+            }
         }
-        var params = trainer.config.recipeParams.merging(taskParams(req.task, req.train)) { a, _ in a }
+        var params = trainer.config.recipeParams
         params["prompt_len"] = .int(Int64(rows))
-        params["examples"] = .int(Int64(trainSet.examples.count))
         if let k = req.shots { params["shots"] = .int(Int64(k)) }
         params["module_lr"] = .double(Double(req.moduleLearningRate))
-        params["rank"] = .int(Int64(req.rank))
-        params["module_seed"] = .int(Int64(bitPattern: req.moduleSeed))
+        params["rank"] = .int(Int64(module.rank))
+        if startModule == nil { params["module_seed"] = .int(Int64(bitPattern: req.moduleSeed)) }
         params["temperature"] = .double(Double(module.temperature))
         params["sources"] = .array(sources.map { .string($0.id.hex) })
+        var moduleParams = params
+        if T == 1 {
+            moduleParams.merge(taskParams(req.tasks[0].task, req.tasks[0].train)) { a, _ in a }
+            moduleParams["examples"] = .int(Int64(tasks[0].train.examples.count))
+        } else {
+            moduleParams["tasks"] = .array(req.tasks.map { .object(taskParams($0.task, $0.train)) })
+            moduleParams["mixing_cap"] = .int(Int64(req.mixingCap))
+        }
         let metrics: [String: JSONValue] = [
             "final_loss": .double(ClassificationMetrics.rounded(Double(result.losses.last ?? .nan))),
             "steps_run": .int(Int64(result.losses.count)),
         ]
         let sourceParents = sources.map { Parent(.source, $0.id) }
-        let target = try store(result.target, kind: .prompt, recipe: Recipe(op: "attempt-target", params: params),
-                               parents: [Parent(.`init`, initStored.id)] + sourceParents, backbone: backbone,
-                               metrics: metrics, name: "\(req.name).target", command: command)
-        let g = try storeModule(result.module.tensors, recipe: Recipe(op: "attempt-module", params: params),
-                                parents: [Parent(.`init`, initStored.id)] + sourceParents, backbone: backbone, metrics: metrics,
-                                name: "\(req.name).module", command: command)
-        let mixParams: [String: JSONValue] = ["temperature": .double(Double(module.temperature)), "rank": .int(Int64(req.rank)),
-                                              "pool": "max", "composition": "target+attention"]
-        let mixture = try storeMixture(recipe: Recipe(op: "attempt", params: mixParams),
-                                       parents: [Parent(.tuned, target.id), Parent(.module, g.id)] + sourceParents,
-                                       backbone: backbone, metrics: metrics, name: req.name, command: command)
-        return AttemptOutcome(initArtifact: initStored, target: target, module: g, mixture: mixture, result: result)
+        var initParents: [Parent] = []
+        for s in initStored where !initParents.contains(where: { $0.id == s.id }) { initParents.append(Parent(.`init`, s.id)) }
+        let g = try storeModule(result.module.tensors, recipe: Recipe(op: "attempt-module", params: moduleParams),
+                                parents: initParents + (startModule.map { [Parent(.module, $0)] } ?? []) + sourceParents,
+                                backbone: backbone, metrics: metrics, name: "\(req.name).module", command: command)
+        var outcomes: [AttemptTaskOutcome] = []
+        for t in 0..<T {
+            var p = params.merging(taskParams(req.tasks[t].task, req.tasks[t].train)) { a, _ in a }
+            p["examples"] = .int(Int64(tasks[t].train.examples.count))
+            if T > 1 { p["tasks_trained_together"] = .array(taskNames.map { .string($0) }) }
+            let target = try store(result.targets[t], kind: .prompt, recipe: Recipe(op: "attempt-target", params: p),
+                                   parents: [Parent(.`init`, initStored[t].id)] + sourceParents, backbone: backbone,
+                                   metrics: metrics, name: "\(prefixes[t]).target", command: command)
+            let mixParams: [String: JSONValue] = ["temperature": .double(Double(module.temperature)), "rank": .int(Int64(module.rank)),
+                                                  "pool": "max", "composition": "target+attention"]
+            let mixture = try storeMixture(recipe: Recipe(op: "attempt", params: mixParams),
+                                           parents: [Parent(.tuned, target.id), Parent(.module, g.id)] + sourceParents,
+                                           backbone: backbone, metrics: metrics, name: prefixes[t], command: command)
+            outcomes.append(AttemptTaskOutcome(initArtifact: initStored[t], target: target, mixture: mixture))
+        }
+        return AttemptOutcome(tasks: outcomes, module: g, result: result)
     }
 
     /// Mean attention of an ATTEMPT mixture over a dataset, per source and the target (last).

@@ -12,35 +12,60 @@ extension PVec {
             max-pooled embeddings (module G: W_down, SiLU, W_up, LayerNorm; T = d·e). Stores NAME
             (mixture; run it with `pvec eval NAME`), NAME.target (prompt), NAME.module (module) and
             NAME.init, with lineage to every source. `pvec attention NAME` shows the mean attention.
+            --tasks A,B,... trains the paper's multi-task setting instead: one shared G (NAME.module)
+            and per task a target NAME.<task>.target and mixture NAME.<task>, batches mixed
+            examples-proportionally (--cap). --module starts G from a stored module, e.g. one
+            trained on the source tasks (the paper's pre-trained attention):
+              pvec attempt --tasks movie,amazon,nyt --sources movie,amazon,nyt --name pre
+              pvec attempt --task data/tweets/task.json --data data/tweets/train.jsonl \\
+                  --sources movie,amazon,nyt --module pre.module --shots 16 --name tw-pre
             Example: pvec attempt --task data/tweets/task.json --data data/tweets/train.jsonl --sources movie,amazon --shots 16 --name tw-attempt
             """)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var modelOptions: ModelOptions
         @OptionGroup var training: MixTrainOptions
-        @Option(help: "Task file.") var task: String
-        @Option(help: "Training data, JSONL.") var data: String
+        @Option(help: "Task file (one task).") var task: String?
+        @Option(help: "Training data, JSONL (one task).") var data: String?
+        @Option(help: "Several tasks trained together with one shared module: comma-separated task directories (task.json, train.jsonl) or names under --data-root.")
+        var tasks: String?
+        @Option(help: "Where bare --tasks names are looked up.") var dataRoot: String = "data"
+        @Option(help: "Per-task cap of examples-proportional mixing with --tasks (0: none).") var cap: Int = 1000
+        @Option(help: "Start the attention module from this stored ATTEMPT module (pre-trained G).") var module: String?
         @Option(help: "Comma-separated frozen source prompts, in attention order.") var sources: String
         @Option(help: "Name of the mixture.") var name: String
         @Option(name: .customLong("init"), help: "Start the target prompt from this registry init or prompt.") var initName: String?
         @Option(help: "Seed of the target's vocab-sample init (when no --init).") var initSeed: UInt64 = 0
         @Option(help: "Peak learning rate of the target prompt, in units of the backbone's embedding RMS (as `pvec train --lr`).") var lr: Float = 0.3
         @Option(help: "Peak learning rate of the attention module's weights (plain units).") var moduleLr: Float = 0.1
-        @Option(help: "Bottleneck width r of the attention module.") var rank: Int = 100
+        @Option(help: "Bottleneck width r of a fresh attention module.") var rank: Int = 100
         @Option(help: "Seed of the attention module's initial weights.") var moduleSeed: UInt64 = 0
 
         func validate() throws {
             guard !commaList(sources).isEmpty else { throw ValidationError("Please give --sources as a comma-separated list of prompts.") }
             guard rank > 0 else { throw ValidationError("Please give --rank of at least 1.") }
             guard lr > 0, moduleLr > 0 else { throw ValidationError("Please give positive --lr and --module-lr.") }
+            guard cap >= 0 else { throw ValidationError("Please give --cap of 0 (none) or more.") }
+            switch (task, data, tasks) {
+            case (_?, _?, nil), (nil, nil, _?): break
+            default: throw ValidationError("Please give either --task and --data (one task) or --tasks A,B,... (several).")
+            }
         }
 
         func run() throws {
             let registry = try global.open()
-            let spec = try TaskSpec.load(URL(fileURLWithPath: task))
-            var req = AttemptRequest(task: spec, train: try Dataset.load(URL(fileURLWithPath: data), task: spec),
-                                     name: name, sources: commaList(sources))
-            for s in req.sources { _ = try registry.resolve(s) }   // fail on a bad name before loading the model
+            var taskData: [TaskData]
+            if let task, let data {
+                let spec = try TaskSpec.load(URL(fileURLWithPath: task))
+                taskData = [TaskData(task: spec, train: try Dataset.load(URL(fileURLWithPath: data), task: spec))]
+            } else {
+                taskData = try loadTaskDirectories(commaList(tasks), dataRoot: dataRoot)
+            }
+            var req = AttemptRequest(tasks: taskData, name: name, sources: commaList(sources))
+            // Fail on a bad name before loading the model.
+            for s in req.sources + (module.map { [$0] } ?? []) { _ = try registry.resolve(s) }
+            req.moduleSpec = module
+            req.mixingCap = cap
             req.initSpec = initName
             req.initSeed = initSeed
             req.shots = training.shots
@@ -53,14 +78,27 @@ extension PVec {
             let out = try registry.trainAttempt(req, model: model, command: GlobalOptions.commandLine,
                                                 progress: global.json ? nil : { reporter.training($0) })
             if global.json {
-                Output.json(["mixture": Output.stored(out.mixture), "target": Output.stored(out.target),
-                             "module": Output.stored(out.module), "init": Output.stored(out.initArtifact),
-                             "losses": .array(out.result.losses.map { .double(Double($0)) }), "seconds": .double(out.result.seconds)])
+                var o: [String: JSONValue] = ["module": Output.stored(out.module),
+                                              "losses": .array(out.result.losses.map { .double(Double($0)) }),
+                                              "seconds": .double(out.result.seconds)]
+                if out.tasks.count == 1 {
+                    o["mixture"] = Output.stored(out.mixture)
+                    o["target"] = Output.stored(out.target)
+                    o["init"] = Output.stored(out.initArtifact)
+                } else {
+                    o["tasks"] = .array(zip(req.tasks, out.tasks).map { t, s in
+                        ["task": .string(t.task.name), "mixture": Output.stored(s.mixture), "target": Output.stored(s.target),
+                         "init": Output.stored(s.initArtifact)]
+                    })
+                }
+                Output.json(.object(o))
             } else {
-                print("mixture \(Output.storedLine(out.mixture))")
-                print("target  \(Output.storedLine(out.target))")
+                for t in out.tasks {
+                    print("mixture \(Output.storedLine(t.mixture))")
+                    print("target  \(Output.storedLine(t.target))")
+                    print("init    \(Output.storedLine(t.initArtifact))")
+                }
                 print("module  \(Output.storedLine(out.module))")
-                print("init    \(Output.storedLine(out.initArtifact))")
                 print(lossLine(out.result.losses, seconds: out.result.seconds))
             }
         }
