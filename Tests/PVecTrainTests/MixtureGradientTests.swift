@@ -30,6 +30,19 @@ final class MixtureGradientTests: XCTestCase {
         XCTAssertLessThan(maxdiff / maxgrad, 2e-3, what, file: file, line: line)
     }
 
+    /// Central differences for a Float32 parameter: `loss(i, δ)` is the loss with entry i moved
+    /// by δ. Returns max |analytic − FD| and max |FD| over `indices`.
+    func fdError(_ indices: some Sequence<Int>, analytic: (Int) -> Float, h: Float = 1e-2,
+                 loss: (Int, Float) throws -> Double) rethrows -> (diff: Double, grad: Double) {
+        var maxdiff = 0.0, maxgrad = 0.0
+        for i in indices {
+            let fd = try (loss(i, h) - loss(i, -h)) / Double(2 * h)
+            maxdiff = max(maxdiff, abs(fd - Double(analytic(i))))
+            maxgrad = max(maxgrad, abs(fd))
+        }
+        return (maxdiff, maxgrad)
+    }
+
     // MARK: - Float64 references
 
     static func matmul(_ a: [Double], _ b: [Double], _ N: Int, _ K: Int, _ M: Int) -> [Double] {
@@ -293,24 +306,17 @@ final class MixtureGradientTests: XCTestCase {
         let dP = try model.backward(dFeatures: rr, inputGradients: false).promptPerExample!
         var grads = AttemptModule.Gradients(width: d, rank: r, promptCount: m * d)
         g.backward(dPrompts: dP.scalars, cache: cache, sources: sources, target: target, grads: &grads)
-        let h: Float = 1e-2
-        var maxdiff = 0.0, maxgrad = 0.0
-        for i in 0..<(m * d) {
-            var a = target, b = target
-            a.scalars[i] += h
-            b.scalars[i] -= h
-            let fd = try (loss(g, a) - loss(g, b)) / Double(2 * h)
-            maxdiff = max(maxdiff, abs(fd - Double(grads.target[i])))
-            maxgrad = max(maxgrad, abs(fd))
+        let et = try fdError(0..<(m * d), analytic: { grads.target[$0] }) { i, h in
+            var t = target
+            t.scalars[i] += h
+            return try loss(g, t)
         }
-        for i in stride(from: 0, to: d * r, by: 5) {
-            var a = g, b = g
-            a.wDown[i] += h
-            b.wDown[i] -= h
-            let fd = try (loss(a, target) - loss(b, target)) / Double(2 * h)
-            maxdiff = max(maxdiff, abs(fd - Double(grads.wDown[i])))
-            maxgrad = max(maxgrad, abs(fd))
+        let ew = try fdError(stride(from: 0, to: d * r, by: 5), analytic: { grads.wDown[$0] }) { i, h in
+            var gg = g
+            gg.wDown[i] += h
+            return try loss(gg, target)
         }
+        let maxdiff = max(et.diff, ew.diff), maxgrad = max(et.grad, ew.grad)
         print("ATTEMPT through tiny BERT (P_t, W_down) vs central FD: maxdiff \(maxdiff), max |g| \(maxgrad), relative \(maxdiff / maxgrad)")
         XCTAssertLessThan(maxdiff / maxgrad, 2e-2)
     }
@@ -344,26 +350,19 @@ final class MixtureGradientTests: XCTestCase {
             return zip(f!.scalars, rr.scalars).reduce(0) { $0 + Double($1.0) * Double($1.1) }
         }
         let (_, tg, mg) = try run(g, targets)
-        let h: Float = 1e-2
-        var maxdiff = 0.0, maxgrad = 0.0
-        for t in 0..<2 {
-            for i in 0..<(m * d) {
-                var a = targets, b = targets
-                a[t].scalars[i] += h
-                b[t].scalars[i] -= h
-                let fd = try (loss(g, a) - loss(g, b)) / Double(2 * h)
-                maxdiff = max(maxdiff, abs(fd - Double(tg[t][i])))
-                maxgrad = max(maxgrad, abs(fd))
+        var errors = try (0..<2).map { t in
+            try fdError(0..<(m * d), analytic: { tg[t][$0] }) { i, h in
+                var ts = targets
+                ts[t].scalars[i] += h
+                return try loss(g, ts)
             }
         }
-        for i in stride(from: 0, to: d * r, by: 3) {
-            var a = g, b = g
-            a.wDown[i] += h
-            b.wDown[i] -= h
-            let fd = try (loss(a, targets) - loss(b, targets)) / Double(2 * h)
-            maxdiff = max(maxdiff, abs(fd - Double(mg.wDown[i])))
-            maxgrad = max(maxgrad, abs(fd))
-        }
+        errors.append(try fdError(stride(from: 0, to: d * r, by: 3), analytic: { mg.wDown[$0] }) { i, h in
+            var gg = g
+            gg.wDown[i] += h
+            return try loss(gg, targets)
+        })
+        let maxdiff = errors.map(\.diff).max()!, maxgrad = errors.map(\.grad).max()!
         print("multi-task ATTEMPT batch (P_t per task, W_down) vs central FD: maxdiff \(maxdiff), max |g| \(maxgrad), relative \(maxdiff / maxgrad)")
         XCTAssertGreaterThan(maxgrad, 0)
         XCTAssertLessThan(maxdiff / maxgrad, 2e-2)
