@@ -8,6 +8,6 @@ struct PVecBench: ParsableCommand {
         commandName: "pvec-bench",
         abstract: "Benchmarks for pvec: set-ups for the CLI comparisons and library-level suites.",
         discussion: "Run everything with Benchmarks/run.sh; figures are in Benchmarks/README.md.",
-        subcommands: [AddSetup.self, CosSetup.self, Ingest.self, Lookup.self, BLASInfo.self, MergeBench.self, DAMBench.self, ModelBench.self]
+        subcommands: [AddSetup.self, CosSetup.self, Ingest.self, Lookup.self, BLASInfo.self, MergeBench.self, DAMBench.self, ModelBench.self, AttemptStepBench.self]
     )
 }
