@@ -12,12 +12,12 @@ final class MixtureCLITests: CLITestCase {
     let tiny = ["--steps", "2", "--batch", "4", "--max-length", "24"]
 
     /// A second task directory: the fixture's data under another task name.
-    func secondTask() throws -> String {
-        let dir = workDir.appendingPathComponent("movie-b")
+    func secondTask(named name: String = "movie-b") throws -> String {
+        let dir = workDir.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("train.jsonl"), to: dir.appendingPathComponent("train.jsonl"))
         let spec = try String(contentsOf: Self.fixtures.appendingPathComponent("task.json"), encoding: .utf8)
-            .replacingOccurrences(of: "\"movie-small\"", with: "\"movie-b\"")
+            .replacingOccurrences(of: "\"movie-small\"", with: "\"\(name)\"")
         try spec.write(to: dir.appendingPathComponent("task.json"), atomically: true, encoding: .utf8)
         return dir.path
     }
@@ -68,6 +68,18 @@ final class MixtureCLITests: CLITestCase {
         let weights = (a["attention"] as! [[String: Any]]).map { $0["mean"] as! Double }
         XCTAssertEqual(weights.count, 3)
         XCTAssertEqual(weights.reduce(0, +), 1, accuracy: 1e-4)
+        // `pvec show --attention` reports the same numbers with the manifest.
+        let shown = try json("show", "at", "--attention", "--task", task, "--data", testData, "--limit", "8", "--max-length", "24") as! [String: Any]
+        XCTAssertEqual(shown["id"] as? String, try id("at"))
+        let sa = (shown["attention"] as! [String: Any])["attention"] as! [[String: Any]]
+        XCTAssertEqual(sa.map { $0["mean"] as! Double }, weights)
+        XCTAssertEqual(sa.map { $0["prompt"] as! String }, ["s1", "s2", "at.target (target)"])
+        let text = try pvec(["show", "at", "--attention", "--task", task, "--data", testData, "--limit", "8", "--max-length", "24"])
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertTrue(text.stdout.contains("mean attention") && text.stdout.contains("8 examples"), text.stdout)
+        let noData = try pvec(["show", "at", "--attention"])
+        XCTAssertNotEqual(noData.status, 0)
+        XCTAssertTrue(noData.stderr.contains("Please give --task and --data with --attention."), noData.stderr)
         let v = try json("verify") as! [String: Any]
         XCTAssertEqual(v["clean"] as? Bool, true, "\(v)")
     }
@@ -139,8 +151,19 @@ final class MixtureCLITests: CLITestCase {
             XCTAssertEqual(try parents("amp.\(t)").map(\.0), ["source", "source", "module"])
             XCTAssertEqual(try parents("amp.\(t)").last?.1, module)
         }
+        // Adding a task: retrain the kept module over three tasks, starting from it.
+        let t3 = try secondTask(named: "movie-c")
+        try ok(["amp", "--tasks", "\(Self.fixtures.path),\(t2),\(t3)", "--sources", "s1,s2,s1", "--name", "amp3",
+                "--module", "amp.module"] + tiny)
+        XCTAssertTrue(try parents("amp3.module").contains { $0 == ("module", module) })
+        XCTAssertEqual(try parents("amp3.movie-c").map(\.0), ["source", "source", "source", "module"])
+        let p3 = (try manifest("amp3.module")["recipe"] as! [String: Any])["params"] as! [String: Any]
+        XCTAssertEqual(p3["pooling"] as? String, "max", "the start module's pooling")
+        XCTAssertEqual(p3["key_width"] as? Int, 4, "the start module's key width")
         let before = try artifactIDs()
         try refused(["amp", "--tasks", "\(Self.fixtures.path),\(t2)", "--sources", "s1", "--name", "y"] + tiny, containing: "one source prompt per task")
+        try refused(["amp", "--tasks", "\(Self.fixtures.path),\(t2)", "--sources", "s1,s2", "--name", "y", "--module", "s1"] + tiny,
+                    containing: "AMP module")
         XCTAssertEqual(try artifactIDs(), before)
     }
 

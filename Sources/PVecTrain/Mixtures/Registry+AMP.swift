@@ -16,6 +16,9 @@ public struct AMPRequest {
     public var keyWidth: Int = 64
     public var pooling: DAMModule.Pooling = .mean
     public var moduleSeed: UInt64 = 0
+    /// Start W_Q, W_K, W_V from this stored AMP module (e.g. to add a task to a trained set by
+    /// retraining the kept module); its key width and pooling are used.
+    public var moduleSpec: String?
     /// Per-task cap of examples-proportional mixing (0: no cap).
     public var mixingCap: Int = 1000
     public var config = TrainConfig()
@@ -36,7 +39,7 @@ public struct AMPOutcome {
 
 extension Registry {
     /// Trains AMP's DAM over all tasks and stores `NAME.module` (module: W_Q, W_K, W_V; parents
-    /// the sources, role `source`) and, per task, `NAME.<task>` (a plain prompt; parents the
+    /// the sources, role `source`, and the start module, role `module`, with `moduleSpec`) and, per task, `NAME.<task>` (a plain prompt; parents the
     /// sources, role `source`, in order, and the module, role `module`).
     ///
     /// Everything is checked before training; nothing is stored on failure.
@@ -56,16 +59,32 @@ extension Registry {
         if let k = req.shots {
             for i in tasks.indices { tasks[i].train = try tasks[i].train.fewShot(k, labels: tasks[i].task.labels.count, seed: req.config.seed) }
         }
-        let module = DAMModule(width: model.width, keyWidth: req.keyWidth, pooling: req.pooling, seed: req.moduleSeed)
+        var module = DAMModule(width: model.width, keyWidth: req.keyWidth, pooling: req.pooling, seed: req.moduleSeed)
+        var startModule: ArtifactID?
+        if let spec = req.moduleSpec {
+            let o = try operand(spec)
+            guard o.manifest.kind == .module, o.manifest.recipe.op == "amp-module" else {
+                throw OpsError.wrongKind(spec, o.manifest.kind, expected: "an AMP module (NAME.module of `pvec amp`)")
+            }
+            guard let b = o.manifest.backbone, b.isCompatible(with: backbone) else {
+                throw OpsError.backboneMismatch("\(spec) (\(o.manifest.backbone?.description ?? "no backbone"))", "the model (\(backbone))")
+            }
+            let pooling = o.manifest.recipe.params["pooling"]?.stringValue.flatMap(DAMModule.Pooling.init(rawValue:)) ?? req.pooling
+            module = try DAMModule(tensors: moduleTensors(o.id), pooling: pooling)
+            guard module.width == model.width else {
+                throw MixtureError.badModule("\(spec) is \(module.width) wide; the model is \(model.width)")
+            }
+            startModule = o.id
+        }
         let trainer = DAMTrainer(model: model, config: req.config, mixingCap: req.mixingCap)
         let result = try trainer.train(tasks: tasks, sources: sources.map(\.tensor), module: module, progress: progress)
         guard result.targets.allSatisfy(\.isFinite) else { throw TrainError.diverged(step: result.losses.count) }
 
         var params = req.config.recipeParams
         params["tasks"] = .array(req.tasks.map { .object(taskParams($0.task, $0.train)) })
-        params["key_width"] = .int(Int64(req.keyWidth))
-        params["pooling"] = .string(req.pooling.rawValue)
-        params["module_seed"] = .int(Int64(bitPattern: req.moduleSeed))
+        params["key_width"] = .int(Int64(module.keyWidth))
+        params["pooling"] = .string(module.pooling.rawValue)
+        if startModule == nil { params["module_seed"] = .int(Int64(bitPattern: req.moduleSeed)) }
         params["mixing_cap"] = .int(Int64(req.mixingCap))
         params["sources"] = .array(sources.map { .string($0.id.hex) })
         if let k = req.shots { params["shots"] = .int(Int64(k)) }
@@ -76,7 +95,8 @@ extension Registry {
             "attention": .array((0..<n).map { i in .array((0..<n).map { .double(ClassificationMetrics.rounded(Double(result.attention[i * n + $0]))) }) }),
         ]
         let sourceParents = sources.map { Parent(.source, $0.id) }
-        let g = try storeModule(result.module.tensors, recipe: Recipe(op: "amp-module", params: params), parents: sourceParents,
+        let g = try storeModule(result.module.tensors, recipe: Recipe(op: "amp-module", params: params),
+                                parents: sourceParents + (startModule.map { [Parent(.module, $0)] } ?? []),
                                 backbone: backbone, metrics: metrics, name: "\(req.name).module", command: command)
         var targets: [Stored] = []
         for (i, t) in req.tasks.enumerated() {

@@ -13,6 +13,8 @@ extension PVec {
             (examples-proportional mixing, capped per task). Task t's target is Σ_j A_tj (P_j W_V),
             A the softmax of block scores (mean of each l×l block of QKᵀ, or --pooling max). Stores
             NAME.module and one prompt NAME.<task> per task, with lineage to sources and module.
+            To add a task later, retrain the kept module with every task: --module NAME.module
+            starts W_Q, W_K, W_V from it (its key width and pooling).
             Example: pvec amp --tasks data/movie,data/amazon,data/tweets --sources movie,amazon,tw16 --shots 16 --name amp
             """)
 
@@ -27,6 +29,7 @@ extension PVec {
         @Option(help: "Block score: mean (DAM) or max (max-pooled rows).") var pooling: String = "mean"
         @Option(help: "Per-task cap of examples-proportional mixing (0: none).") var cap: Int = 1000
         @Option(help: "Seed of the module's initial weights.") var moduleSeed: UInt64 = 0
+        @Option(help: "Start from this stored AMP module instead of fresh weights.") var module: String?
 
         func validate() throws {
             guard DAMModule.Pooling(rawValue: pooling) != nil else { throw ValidationError("Please give --pooling mean or max.") }
@@ -38,7 +41,8 @@ extension PVec {
         func run() throws {
             let registry = try global.open()
             var req = AMPRequest(tasks: try taskOptions.load(), sources: commaList(sources), name: name)
-            for s in req.sources { _ = try registry.resolve(s) }
+            for s in req.sources + (module.map { [$0] } ?? []) { _ = try registry.resolve(s) }
+            req.moduleSpec = module
             req.shots = training.shots
             req.keyWidth = keyWidth
             req.pooling = DAMModule.Pooling(rawValue: pooling)!

@@ -6,10 +6,24 @@ extension PVec {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Show an artifact's manifest, names, tags, children and evaluations.",
-            discussion: "Example: pvec show mnli    pvec show mnli@1 --json")
+            discussion: """
+            --attention (with --task and --data) also runs an ATTEMPT mixture over the data and
+            prints the mean attention per source prompt, as `pvec attention` does.
+            Example: pvec show mnli    pvec show mnli@1 --json
+                     pvec show tw-attempt --attention --task data/tweets/task.json --data data/tweets/test.jsonl --limit 200
+            """)
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "Name, name@N, tag or id prefix.") var name: String
+        @Flag(help: "Also print an ATTEMPT mixture's mean attention per source on --task/--data.") var attention = false
+        @OptionGroup var on: AttentionDataOptions
+        @OptionGroup var modelOptions: ModelOptions
+
+        func validate() throws {
+            if attention, on.task == nil || on.data == nil {
+                throw ValidationError("Please give --task and --data with --attention.")
+            }
+        }
 
         func run() throws {
             let registry = try global.open(readonly: true)
@@ -20,8 +34,9 @@ extension PVec {
             let children = try registry.children(of: id)
             let evaluations = try children.filter { $0.role == .evaluated }.map { try ($0.id, registry.manifest($0.id)) }
             let signatures = try SignatureCheck.statuses(registry, id)
+            let meanAttention = attention ? try on.measure(name, registry: registry, model: modelOptions) : nil
             if global.json {
-                Output.json([
+                var o: [String: JSONValue] = [
                     "id": .string(id.hex),
                     "manifest": m.json,
                     "names": .array(names.map { .string($0) }),
@@ -32,7 +47,9 @@ extension PVec {
                         ["key": .string($0.signature.key), "signer": $0.signature.signer.map { .string($0) } ?? .null,
                          "valid": .bool($0.valid), "team": $0.team.map { .string($0) } ?? .null]
                     }),
-                ])
+                ]
+                if let meanAttention { o["attention"] = meanAttention.json(name: name) }
+                Output.json(.object(o))
                 return
             }
             print("id        \(id.hex)")
@@ -57,6 +74,10 @@ extension PVec {
             for (eid, e) in evaluations {
                 let data = e.recipe.params["data"]?.stringValue ?? "?"
                 print("eval      \(eid.short) on \(data): \(JSONValue.object(e.metrics).canonicalString)")
+            }
+            if let meanAttention {
+                print("attention on \(on.data!):")
+                meanAttention.print()
             }
         }
     }
