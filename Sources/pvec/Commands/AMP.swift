@@ -9,12 +9,13 @@ extension PVec {
             commandName: "amp",
             abstract: "Train AMP's attention between prompt matrices (DAM) over several tasks at once.",
             discussion: """
-            One frozen source prompt per task; only W_Q, W_K, W_V learn, on all tasks together
-            (examples-proportional mixing, capped per task). Task t's target is Σ_j A_tj (P_j W_V),
-            A the softmax of block scores (mean of each l×l block of QKᵀ, or --pooling max). Stores
-            NAME.module and one prompt NAME.<task> per task, with lineage to sources and module.
-            To add a task later, retrain the kept module with every task: --module NAME.module
-            starts W_Q, W_K, W_V from it (its key width and pooling).
+            One frozen source prompt per task; only W_Q, W_K, W_V learn, on all tasks
+            together (examples-proportional mixing, capped per task). Task t's target is
+            Σ_j A_tj (P_j W_V), A the softmax of block scores (mean of each l×l block of
+            QKᵀ, or --pooling max). Stores NAME.module and one prompt NAME.<task> per
+            task, with lineage to sources and module. To add a task later, retrain the
+            kept module with every task: --module NAME.module starts W_Q, W_K, W_V from
+            it (its key width and pooling).
             Example: pvec amp --tasks data/movie,data/amazon,data/tweets --sources movie,amazon,tw16 --shots 16 --name amp
             """)
 

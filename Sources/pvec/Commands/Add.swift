@@ -6,8 +6,9 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Add task prompt vectors: lambda * sum(tau_i), optionally onto an init.",
             discussion: """
-            A prompt with a recorded init stands for its vector (derived and stored on first use).
-            With --onto INIT the result is the prompt INIT + lambda * sum(tau_i).
+            A prompt with a recorded init stands for its vector (derived and stored on
+            first use). With --onto INIT the result is the prompt INIT + lambda *
+            sum(tau_i).
             Example: pvec add mnli qnli --lambda 0.5 --name nli
             """)
 

@@ -8,14 +8,15 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Train an ATTEMPT mixture: a target prompt and an attention module over frozen source prompts.",
             discussion: """
-            Asai et al. 2022. Each input gets P_t + Σ_j a_j P_j, with attention a from the input's
-            max-pooled embeddings (module G: W_down, SiLU, W_up, LayerNorm; T = d·e). Stores NAME
-            (mixture; run it with `pvec eval NAME`), NAME.target (prompt), NAME.module (module) and
-            NAME.init, with lineage to every source. `pvec attention NAME` shows the mean attention.
-            --tasks A,B,... trains the paper's multi-task setting instead: one shared G (NAME.module)
-            and per task a target NAME.<task>.target and mixture NAME.<task>, batches mixed
-            examples-proportionally (--cap). --module starts G from a stored module, e.g. one
-            trained on the source tasks (the paper's pre-trained attention):
+            Asai et al. 2022. Each input gets P_t + Σ_j a_j P_j, with attention a from
+            the input's max-pooled embeddings (module G: W_down, SiLU, W_up, LayerNorm;
+            T = d·e). Stores NAME (mixture; run it with `pvec eval NAME`), NAME.target
+            (prompt), NAME.module (module) and NAME.init, with lineage to every source.
+            `pvec attention NAME` shows the mean attention. --tasks A,B,... trains the
+            paper's multi-task setting instead: one shared G (NAME.module) and per task
+            a target NAME.<task>.target and mixture NAME.<task>, batches mixed
+            examples-proportionally (--cap). --module starts G from a stored module,
+            e.g. one trained on the source tasks (the paper's pre-trained attention):
               pvec attempt --tasks movie,amazon,nyt --sources movie,amazon,nyt --name pre
               pvec attempt --task data/tweets/task.json --data data/tweets/train.jsonl \\
                   --sources movie,amazon,nyt --module pre.module --shots 16 --name tw-pre
@@ -108,9 +109,9 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Show an ATTEMPT mixture's mean attention per source prompt on a dataset.",
             discussion: """
-            Runs the mixture over the data (nothing is stored) and prints the mean attention weight
-            of each source and of the target prompt, with the accuracy. `pvec show NAME --attention`
-            prints the same after the manifest.
+            Runs the mixture over the data (nothing is stored) and prints the mean
+            attention weight of each source and of the target prompt, with the accuracy.
+            `pvec show NAME --attention` prints the same after the manifest.
             Example: pvec attention tw-attempt --task data/tweets/task.json --data data/tweets/dev.jsonl --limit 100
             """)
 

@@ -9,11 +9,12 @@ extension PVec {
             commandName: "compt",
             abstract: "Train ComPT: shared source prompts, private prompts and a router over several tasks.",
             discussion: """
-            Pouramini & Faili. Prompts pass through MLP prompt encoders; the router's weights are
-            Relaxed Bernoulli samples in training (τ from 5 to 1e-3) and a softmax at inference.
-            --composition ssum (P_u + Σ w P_s), msum (P_u ⊙ Σ w P_s) or mcat (P_u ⊙ concat w P_s).
-            Stores NAME.src<i>, NAME.<task>.private, NAME.router (module) and the composed prompt
-            NAME.<task> per task, with lineage.
+            Pouramini & Faili. Prompts pass through MLP prompt encoders; the router's
+            weights are Relaxed Bernoulli samples in training (τ from 5 to 1e-3) and a
+            softmax at inference. --composition ssum (P_u + Σ w P_s), msum (P_u ⊙ Σ w
+            P_s) or mcat (P_u ⊙ concat w P_s). Stores NAME.src<i>, NAME.<task>.private,
+            NAME.router (module) and the composed prompt NAME.<task> per task, with
+            lineage.
             Example: pvec compt --tasks data/movie,data/amazon --num-sources 2 --composition ssum --shots 16 --name cp
             """)
 

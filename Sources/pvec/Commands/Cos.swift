@@ -8,8 +8,8 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Cosine similarity of flattened vectors (or prompts).",
             discussion: """
-            Prompts with a recorded init are compared as their task vectors unless --raw.
-            --svg writes the matrix as a labelled heat map.
+            Prompts with a recorded init are compared as their task vectors unless
+            --raw. --svg writes the matrix as a labelled heat map.
             Examples: pvec cos mnli qnli    pvec cos --matrix mnli qnli sst2 --svg cos.svg
             """)
 

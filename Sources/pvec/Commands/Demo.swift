@@ -8,8 +8,9 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Train source prompts, add their task vectors, and start a new task from the sum.",
             discussion: """
-            Uses the real sentiment tasks that scripts/fetch-data builds (movie, amazon -> tweets)
-            and a throwaway registry unless --registry is given. Takes a few minutes on 2 cores.
+            Uses the real sentiment tasks that scripts/fetch-data builds (movie, amazon
+            -> tweets) and a throwaway registry unless --registry is given. Takes a few
+            minutes on 2 cores.
             Example: pvec demo    pvec demo --target nyt --target-shots 16
             """)
 

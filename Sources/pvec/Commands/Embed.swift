@@ -7,7 +7,8 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Print backbone sentence embeddings (mean-pooled, L2-normalised).",
             discussion: """
-            Matches sentence-transformers' all-MiniLM-L6-v2 output. With --file, one sentence per line.
+            Matches sentence-transformers' all-MiniLM-L6-v2 output. With --file, one
+            sentence per line.
             Example: pvec embed "A cat sat on the mat."    pvec embed --file sentences.txt --json
             """)
 

@@ -8,8 +8,9 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Score a prompt on a labelled dataset and store the evaluation.",
             discussion: """
-            Reports accuracy, macro-F1 and per-class counts; the evaluation is stored linked to the
-            prompt and the data hash (see `pvec show NAME`). --no-prompt gives the zero-shot baseline.
+            Reports accuracy, macro-F1 and per-class counts; the evaluation is stored
+            linked to the prompt and the data hash (see `pvec show NAME`). --no-prompt
+            gives the zero-shot baseline.
             Example: pvec eval movie --task data/movie/task.json --data data/movie/test.jsonl
             """)
 

@@ -8,9 +8,10 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Import a prompt from safetensors, .npy or a PEFT prompt-tuning adapter.",
             discussion: """
-            A directory is read as a PEFT adapter (adapter_config.json + adapter_model.safetensors);
-            its base model becomes the backbone. Give --init to record the init a prompt was
-            tuned from, so it can be used as a task vector.
+            A directory is read as a PEFT adapter (adapter_config.json +
+            adapter_model.safetensors); its base model becomes the backbone. Give --init
+            to record the init a prompt was tuned from, so it can be used as a task
+            vector.
             Example: pvec import ./mnli-adapter --name mnli --init mnli-init
             """)
 

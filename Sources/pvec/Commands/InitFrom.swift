@@ -9,12 +9,12 @@ extension PVec {
             discussion: """
             --top 1 copies the most similar prompt (SPoT-t); --top K averages the best
             K, weighted by cosine with --weighted (SPoT-s), else evenly (Vu et al.).
-            --by prompt compares stored prompts, as SPoT does; --by vector compares
-            task vectors, as Belanec et al. do (only prompts with an init qualify).
-            The recipe (op spot) records method, K, scores and the query; the chosen
-            prompts are parents of role source, best first; `pvec verify` recomputes.
-            --tag limits the candidates to a curated set (say, prompts tagged source);
-            the tag is recorded in the recipe.
+            --by prompt compares stored prompts, as SPoT does; --by vector compares task
+            vectors, as Belanec et al. do (only prompts with an init qualify). The
+            recipe (op spot) records method, K, scores and the query; the chosen prompts
+            are parents of role source, best first; `pvec verify` recomputes. --tag
+            limits the candidates to a curated set (say, prompts tagged source); the tag
+            is recorded in the recipe.
             Example: pvec init-from --similar-to rte --top 3 --weighted --name rte-init
             """)
 

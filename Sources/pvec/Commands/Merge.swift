@@ -14,8 +14,9 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Merge task prompt vectors (or prompts) with a recorded recipe.",
             discussion: """
-            A prompt with a recorded init stands for its task vector tau, except in linear
-            and slerp --raw, which take tensors as stored (prompts give a prompt).
+            A prompt with a recorded init stands for its task vector tau, except in
+            linear and slerp --raw, which take tensors as stored (prompts give a
+            prompt).
               linear A B ... [--weights w1,w2,...]     sum(w_i x_i) / sum(w_i)
               task-arithmetic A B ... [--weights ...]  lambda * sum(w_i tau_i)
               ties A B ... --density D                 trim, elect sign, disjoint mean

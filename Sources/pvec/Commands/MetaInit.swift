@@ -9,11 +9,12 @@ extension PVec {
             commandName: "meta-init",
             abstract: "Meta-learn a prompt init over source tasks (Reptile or first-order MAML).",
             discussion: """
-            Qin et al. 2023 (MPT). Each task's data is split into support and query halves; each
-            outer step adapts the init to one task with --inner-steps SGD steps, then moves it
-            (Reptile: towards the adapted prompt by --outer-lr; FOMAML: by the query gradient,
-            AdamW at --outer-lr). Stores an init NAME whose recipe names the method and the source
-            datasets (task names and hashes); train a new task from it with `pvec train --init NAME`.
+            Qin et al. 2023 (MPT). Each task's data is split into support and query
+            halves; each outer step adapts the init to one task with --inner-steps SGD
+            steps, then moves it (Reptile: towards the adapted prompt by --outer-lr;
+            FOMAML: by the query gradient, AdamW at --outer-lr). Stores an init NAME
+            whose recipe names the method and the source datasets (task names and
+            hashes); train a new task from it with `pvec train --init NAME`.
             Example: pvec meta-init --tasks data/movie,data/amazon,data/nyt --method reptile --prompt-len 8 --name meta
             """)
 

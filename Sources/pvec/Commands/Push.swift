@@ -8,8 +8,9 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Send names and their lineage to a remote; only objects it lacks move.",
             discussion: """
-            A name moves only if the server still has what this registry last saw there; otherwise the push
-            reports a conflict (use --force to overwrite). Example: pvec push hub team-a/mnli
+            A name moves only if the server still has what this registry last saw there;
+            otherwise the push reports a conflict (use --force to overwrite).
+            Example: pvec push hub team-a/mnli
             """)
 
         @OptionGroup var global: GlobalOptions

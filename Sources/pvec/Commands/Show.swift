@@ -7,8 +7,9 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Show an artifact's manifest, names, tags, children and evaluations.",
             discussion: """
-            --attention (with --task and --data) also runs an ATTEMPT mixture over the data and
-            prints the mean attention per source prompt, as `pvec attention` does.
+            --attention (with --task and --data) also runs an ATTEMPT mixture over the
+            data and prints the mean attention per source prompt, as `pvec attention`
+            does.
             Example: pvec show mnli    pvec show mnli@1 --json
                      pvec show tw-attempt --attention --task data/tweets/task.json --data data/tweets/test.jsonl --limit 200
             """)

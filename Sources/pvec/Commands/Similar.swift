@@ -10,12 +10,11 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Rank registry prompts or vectors by cosine similarity.",
             discussion: """
-            Candidates share the artifact's backbone and shape. --by prompt (default
-            for prompts) compares stored prompts, as SPoT does (Vu et al. 2022);
-            --by vector compares task vectors, tuned - init, as Belanec et al. do
-            (prompts without a recorded init are left out). --kind vector ranks
-            vector artifacts, always as vectors. Read-only.
-            --tag ranks only artifacts with that tag.
+            Candidates share the artifact's backbone and shape. --by prompt (default for
+            prompts) compares stored prompts, as SPoT does (Vu et al. 2022); --by vector
+            compares task vectors, tuned - init, as Belanec et al. do (prompts without a
+            recorded init are left out). --kind vector ranks vector artifacts, always as
+            vectors. Read-only. --tag ranks only artifacts with that tag.
             Example: pvec similar rte --top 5 --by vector --tag source
             """)
 

@@ -8,9 +8,10 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Tune a soft prompt on the frozen backbone and record init, prompt and vector.",
             discussion: """
-            Stores NAME (the tuned prompt), NAME.init (its seeded init, or the --init you gave) and
-            NAME.tau (the task prompt vector NAME - init), with lineage. --init may name any
-            registry prompt, e.g. the output of `pvec add A B --onto INIT`.
+            Stores NAME (the tuned prompt), NAME.init (its seeded init, or the --init
+            you gave) and NAME.tau (the task prompt vector NAME - init), with lineage.
+            --init may name any registry prompt, e.g. the output of `pvec add A B --onto
+            INIT`.
             Example: pvec train --task data/movie/task.json --data data/movie/train.jsonl --shots 32 --steps 60 --name movie
             """)
 
