@@ -6,7 +6,10 @@ extension Registry {
     /// Tensors for read-only analysis: vectors as stored, prompts with a recorded init as their
     /// (in-memory) vector when `asVectors`, otherwise as stored. Never writes.
     public func analysisTensors(_ specs: [String], asVectors: Bool) throws -> [(Operand, Tensor)] {
-        let pairs: [(Operand, Tensor)] = try specs.map { spec in
+        // Read-only (derived vectors are not stored), so the blobs are read, inflated and
+        // hash-checked on every core.
+        let pairs: [(Operand, Tensor)] = try Parallel.map(specs.count) { i in
+            let spec = specs[i]
             let o = try operand(spec)
             if asVectors, o.manifest.kind != .vector {
                 let (_, t) = try vectorOperand(spec, store: false, command: "")

@@ -13,8 +13,10 @@ struct GlobalOptions: ParsableArguments {
     var registryURL: URL { Registry.location(explicit: registry) }
 
     /// Opens the registry; read commands open it read-only so they can never write.
-    func open(readonly: Bool = false) throws -> Registry {
-        try Registry.open(at: registryURL, configuration: RegistryConfiguration(readonly: readonly))
+    /// `longLived` (the server) keeps glibc's default of returning freed memory to the system.
+    func open(readonly: Bool = false, longLived: Bool = false) throws -> Registry {
+        if !longLived { ProcessMemory.keepFreedMemoryForReuse() }
+        return try Registry.open(at: registryURL, configuration: RegistryConfiguration(readonly: readonly))
     }
 
     /// The command line as typed, recorded in ref history and the audit log.

@@ -13,14 +13,22 @@ enum Output {
     static func table(_ rows: [[String]]) {
         guard let first = rows.first else { return }
         var widths = [Int](repeating: 0, count: first.count)
-        for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
-        for r in rows {
-            let line = r.enumerated().map { i, c in
-                i == r.count - 1 ? c : c.padding(toLength: widths[i], withPad: " ", startingAt: 0)
-            }.joined(separator: "  ")
-            print(line)
+        let counts = rows.map { $0.map(\.count) }
+        for r in counts { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c) } }
+        var out = ""
+        for (r, row) in rows.enumerated() {
+            for (i, c) in row.enumerated() {
+                out += c
+                if i < row.count - 1 {
+                    let pad = (i < widths.count ? widths[i] : 0) - counts[r][i] + 2
+                    out += String(repeating: " ", count: max(pad, 2))
+                }
+            }
+            out += "\n"
         }
+        print(out, terminator: "")
     }
+
 
     static func stored(_ s: Stored) -> JSONValue {
         var o: [String: JSONValue] = [

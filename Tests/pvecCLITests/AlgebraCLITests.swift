@@ -80,6 +80,16 @@ final class AlgebraCLITests: CLITestCase {
         XCTAssertEqual(rows[1][0], rows[0][1], accuracy: 1e-6)
         XCTAssertEqual(rows[0][2], 1, accuracy: 1e-5)
         XCTAssertEqual(rows[2][2], 1, accuracy: 1e-5)
+        // The table prints each cosine as printf's %.4f would (the fast formatter).
+        let text = try ok("cos", "--matrix", "a", "b", "tau-a").split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        XCTAssertEqual(text[0], ["a", "b", "tau-a"])
+        for (i, row) in rows.enumerated() {
+            XCTAssertEqual(Array(text[i + 1].dropFirst()), row.map { String(format: "%.4f", Float($0)) })
+        }
+        // Operands load in parallel; with several bad names the first one is reported.
+        let bad = try pvec(["cos", "--matrix", "a", "nope1", "b", "nope2"])
+        XCTAssertNotEqual(bad.status, 0)
+        XCTAssertTrue(bad.stderr.contains("nope1") && !bad.stderr.contains("nope2"), bad.stderr)
         let norms = try json("norm", "tau-a") as! [[String: Any]]
         let want = ta.reduce(0.0) { $0 + Double($1) * Double($1) }.squareRoot()
         XCTAssertEqual(norms[0]["norm"] as! Double, want, accuracy: 1e-5)

@@ -45,7 +45,7 @@ extension PVec {
             } else {
                 var rows = [[""] + names]
                 for i in 0..<n {
-                    rows.append([names[i]] + (0..<n).map { j in String(format: "%.4f", m.scalars[i * n + j]) })
+                    rows.append([names[i]] + (0..<n).map { j in FixedPoint.format4(m.scalars[i * n + j]) })
                 }
                 Output.table(rows)
             }

@@ -24,7 +24,7 @@ extension PVec {
                 throw RemoteError.invalidListen(listen)
             }
             let host = String(listen[..<colon])
-            let registry = try global.open()
+            let registry = try global.open(longLived: true)
             var limits = RegistryServer.Limits()
             limits.blobBytes = maxBlobBytes
             limits.jsonBytes = maxJsonBytes
