@@ -27,7 +27,7 @@ public enum Similarity {
     /// The n × n matrix of pairwise cosines (Belanec et al. 2024, Fig. 2).
     ///
     /// Rows of the stacked matrix X [n, D] are the flattened tensors divided by their norms;
-    /// the result is X Xᵀ from one sgemm, clamped to [−1, 1].
+    /// the result is X Xᵀ from one syrk (upper triangle, mirrored), clamped to [−1, 1].
     ///
     /// ```swift
     /// let m = try Similarity.cosineMatrix([tauA, tauB, tauC])   // [3, 3]
@@ -47,13 +47,20 @@ public enum Similarity {
                 }
             }
         }
+        // X Xᵀ is symmetric: one syrk for the upper triangle, mirrored below.
         var c = [Float](repeating: 0, count: n * n)
         x.withUnsafeBufferPointer { xb in
             c.withUnsafeMutableBufferPointer { cb in
-                BLAS.sgemm(transB: true, m: n, n: n, k: d, a: xb.baseAddress!, b: xb.baseAddress!, c: cb.baseAddress!)
+                BLAS.ssyrkUpper(n: n, k: d, a: xb.baseAddress!, c: cb.baseAddress!)
             }
         }
-        for k in 0..<c.count { c[k] = min(1, max(-1, c[k])) }
+        for i in 0..<n {
+            for j in i..<n {
+                let v = min(1, max(-1, c[i * n + j]))
+                c[i * n + j] = v
+                c[j * n + i] = v
+            }
+        }
         return Tensor(shape: [n, n], scalars: c)
     }
 }

@@ -15,10 +15,11 @@ extension Registry {
                 let (_, t) = try vectorOperand(spec, store: false, command: "")
                 return (o, t)
             }
-            guard o.manifest.blob != nil else {
+            guard let b = o.manifest.blob else {
                 throw OpsError.wrongKind(spec, o.manifest.kind, expected: "an artifact with a tensor")
             }
-            return (o, try tensor(o.id))
+            guard let t = try blob(b)["tensor"] else { throw StoreError.noTensor(o.id) }
+            return (o, t)
         }
         _ = try commonBackbone(pairs.map(\.0))
         _ = try commonShape(pairs.map(\.0))

@@ -30,6 +30,15 @@ public enum BLAS {
                     beta, c, blasint(ldc))
     }
 
+    /// The upper triangle of C[n, n] = alpha · A Aᵀ (A stored [n, k] row-major); the strict
+    /// lower triangle of C is left as it was. Half the flops of the same sgemm.
+    @inlinable
+    public static func ssyrkUpper(n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>,
+                                  c: UnsafeMutablePointer<Float>) {
+        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, blasint(n), blasint(k),
+                    alpha, a, blasint(k), 0, c, blasint(n))
+    }
+
     /// y[m] = alpha * op(A) x + beta * y, A stored [m, n] row-major.
     @inlinable
     public static func sgemv(
