@@ -62,15 +62,9 @@ extension Registry {
         var module = DAMModule(width: model.width, keyWidth: req.keyWidth, pooling: req.pooling, seed: req.moduleSeed)
         var startModule: ArtifactID?
         if let spec = req.moduleSpec {
-            let o = try operand(spec)
-            guard o.manifest.kind == .module, o.manifest.recipe.op == "amp-module" else {
-                throw OpsError.wrongKind(spec, o.manifest.kind, expected: "an AMP module (NAME.module of `pvec amp`)")
-            }
-            guard let b = o.manifest.backbone, b.isCompatible(with: backbone) else {
-                throw OpsError.backboneMismatch("\(spec) (\(o.manifest.backbone?.description ?? "no backbone"))", "the model (\(backbone))")
-            }
+            let o = try storedModule(spec, op: "amp-module", what: "an AMP module (NAME.module of `pvec amp`)", backbone: backbone)
             let pooling = o.manifest.recipe.params["pooling"]?.stringValue.flatMap(DAMModule.Pooling.init(rawValue:)) ?? req.pooling
-            module = try DAMModule(tensors: moduleTensors(o.id), pooling: pooling)
+            module = try DAMModule(tensors: o.tensors, pooling: pooling)
             guard module.width == model.width else {
                 throw MixtureError.badModule("\(spec) is \(module.width) wide; the model is \(model.width)")
             }

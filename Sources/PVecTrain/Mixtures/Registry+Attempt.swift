@@ -103,15 +103,9 @@ extension Registry {
         let module: AttemptModule
         var startModule: ArtifactID?
         if let spec = req.moduleSpec {
-            let o = try operand(spec)
-            guard o.manifest.kind == .module, o.manifest.recipe.op == "attempt-module" else {
-                throw OpsError.wrongKind(spec, o.manifest.kind, expected: "an ATTEMPT module (NAME.module of `pvec attempt`)")
-            }
-            guard let b = o.manifest.backbone, b.isCompatible(with: backbone) else {
-                throw OpsError.backboneMismatch("\(spec) (\(o.manifest.backbone?.description ?? "no backbone"))", "the model (\(backbone))")
-            }
+            let o = try storedModule(spec, op: "attempt-module", what: "an ATTEMPT module (NAME.module of `pvec attempt`)", backbone: backbone)
             let temperature = Float(o.manifest.recipe.params["temperature"]?.doubleValue ?? 0)
-            module = try AttemptModule(tensors: moduleTensors(o.id), temperature: temperature > 0 ? temperature : Float(model.width) * Float(M_E))
+            module = try AttemptModule(tensors: o.tensors, temperature: temperature > 0 ? temperature : Float(model.width) * Float(M_E))
             guard module.width == model.width else {
                 throw MixtureError.badModule("\(spec) is \(module.width) wide; the model is \(model.width)")
             }

@@ -93,6 +93,22 @@ extension Registry {
         return t
     }
 
+    /// A stored module to start a run from: `spec` must be a module made by recipe `op`, on a
+    /// backbone compatible with `backbone`.
+    ///
+    /// - Throws: `OpsError.wrongKind` (naming `what` was expected), `.backboneMismatch`.
+    func storedModule(_ spec: String, op: String, what: String,
+                      backbone: Backbone) throws -> (id: ArtifactID, manifest: Manifest, tensors: [String: Tensor]) {
+        let o = try operand(spec)
+        guard o.manifest.kind == .module, o.manifest.recipe.op == op else {
+            throw OpsError.wrongKind(spec, o.manifest.kind, expected: what)
+        }
+        guard let b = o.manifest.backbone, b.isCompatible(with: backbone) else {
+            throw OpsError.backboneMismatch("\(spec) (\(o.manifest.backbone?.description ?? "no backbone"))", "the model (\(backbone))")
+        }
+        return (o.id, o.manifest, try moduleTensors(o.id))
+    }
+
     /// Stores a mixture: a blob-less manifest that names its parts as parents (the method's
     /// recipe says how to run them); `pvec eval` runs it.
     public func storeMixture(recipe: Recipe, parents: [Parent], backbone: Backbone, metrics: [String: JSONValue] = [:],
