@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import PVecTensor
 
@@ -7,26 +6,10 @@ extension BertKernels {
     static var attentionWorkers: Int { max(1, ProcessInfo.processInfo.activeProcessorCount) }
 
     /// Runs `body(item, worker)` for every item in 0..<items on up to `attentionWorkers`
-    /// threads; worker w takes items w, w + workers, … . An item is computed the same way on
-    /// whatever thread runs it, so results do not depend on the thread count.
+    /// threads (`Parallel.forEach`); an item is computed the same way on whatever thread runs
+    /// it, so results do not depend on the thread count.
     static func forEachItem(_ items: Int, _ body: (_ item: Int, _ worker: Int) -> Void) {
-        let workers = min(items, attentionWorkers)
-        if workers <= 1 {
-            for i in 0..<items { body(i, 0) }
-            return
-        }
-        // concurrentPerform wants a @Sendable closure; the items write disjoint memory, and
-        // the call returns only when every item is done, so the body never escapes.
-        withoutActuallyEscaping(body) { body in
-            let work = UncheckedWork(body: body)
-            DispatchQueue.concurrentPerform(iterations: workers) { w in
-                for i in stride(from: w, to: items, by: workers) { work.body(i, w) }
-            }
-        }
-    }
-
-    private struct UncheckedWork: @unchecked Sendable {
-        let body: (_ item: Int, _ worker: Int) -> Void
+        Parallel.forEach(items, workers: attentionWorkers, body)
     }
 
     /// qkv: [B, T, 3C] -> out: [B, T, C], att: [B, NH, T, T] (softmax probabilities, kept for
