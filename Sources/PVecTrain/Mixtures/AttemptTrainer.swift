@@ -59,7 +59,7 @@ public final class AttemptTrainer {
                       progress: ((TrainProgress) -> Void)? = nil) throws -> AttemptResult {
         precondition(tasks.count == initials.count, "ATTEMPT: one initial target per task")
         var sampler = MultiTaskSampler(counts: tasks.map(\.train.examples.count), cap: mixingCap, seed: config.seed)
-        let total = config.totalSteps(examples: sampler.counts.reduce(0) { $0 + (mixingCap > 0 ? min($1, mixingCap) : $1) })
+        let total = config.totalSteps(examples: sampler.cappedCount)
         return try run(tasks: tasks, initials: initials, sources: sources, module: module, total: total, progress: progress) { _ in
             sampler.next(config.batchSize)
         }

@@ -51,7 +51,7 @@ public final class ComPTTrainer {
         let scorers = try tasks.map { try LabelScorer(task: $0.task, model: model, temperature: config.temperature, maxLength: config.maxLength) }
         let tokenized = tasks.map { t in t.train.examples.map { model.tokenize($0.textA, pair: $0.textB, maxLength: config.maxLength) } }
         var sampler = MultiTaskSampler(counts: tasks.map(\.train.examples.count), cap: mixingCap, seed: config.seed)
-        let total = config.totalSteps(examples: sampler.counts.reduce(0) { $0 + (mixingCap > 0 ? min($1, mixingCap) : $1) })
+        let total = config.totalSteps(examples: sampler.cappedCount)
         var rng = SplitMix64(seed: config.seed ^ 0xC0A7_17E5)
         var g = module
         let wd = config.weightDecay

@@ -36,7 +36,7 @@ public final class DAMTrainer {
         let scorers = try tasks.map { try LabelScorer(task: $0.task, model: model, temperature: config.temperature, maxLength: config.maxLength) }
         let tokenized = tasks.map { t in t.train.examples.map { model.tokenize($0.textA, pair: $0.textB, maxLength: config.maxLength) } }
         var sampler = MultiTaskSampler(counts: tasks.map(\.train.examples.count), cap: mixingCap, seed: config.seed)
-        let total = config.totalSteps(examples: sampler.counts.reduce(0) { $0 + (mixingCap > 0 ? min($1, mixingCap) : $1) })
+        let total = config.totalSteps(examples: sampler.cappedCount)
         let d = module.width, k = module.keyWidth, l = sources[0].shape.rows
         var g = module
         let lr = config.learningRate, wd = config.weightDecay

@@ -18,6 +18,9 @@ public struct TaskData: Sendable {
 /// examples follow a seeded shuffle, epoch after epoch, as in `PromptTuner`.
 struct MultiTaskSampler {
     let counts: [Int]
+    /// Σ_t min(n_t, cap) (no cap: Σ n_t): the examples of one mixed epoch, what a run without
+    /// `--steps` trains for.
+    let cappedCount: Int
     let rates: [Double]
     let seed: UInt64
     private var rng: SplitMix64
@@ -27,9 +30,10 @@ struct MultiTaskSampler {
     init(counts: [Int], cap: Int, seed: UInt64) {
         precondition(counts.allSatisfy { $0 > 0 }, "every task needs examples")
         self.counts = counts
-        let w = counts.map { Double(cap > 0 ? min($0, cap) : $0) }
-        let total = w.reduce(0, +)
-        rates = w.map { $0 / total }
+        let capped = counts.map { cap > 0 ? min($0, cap) : $0 }
+        let total = capped.reduce(0, +)
+        cappedCount = total
+        rates = capped.map { Double($0) / Double(total) }
         self.seed = seed
         rng = SplitMix64(seed: seed ^ 0x5DEE_CE66_D1CE_4E5B)
         cursor = [Int](repeating: 0, count: counts.count)
