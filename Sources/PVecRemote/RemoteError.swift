@@ -1,4 +1,5 @@
 import Foundation
+import PVecStore
 
 /// Everything that can go wrong while publishing: bundles, keys, remotes and the server.
 public enum RemoteError: Error, Equatable, LocalizedError {
@@ -26,6 +27,8 @@ public enum RemoteError: Error, Equatable, LocalizedError {
     case invalidScope(String)
     /// A token file that cannot be read.
     case tokenFile(path: String, reason: String)
+    /// The server's answer was larger than the client accepts (a hostile or broken server).
+    case answerTooLarge(url: String, path: String, limit: Int)
 
     public var errorDescription: String? {
         switch self {
@@ -42,7 +45,7 @@ public enum RemoteError: Error, Equatable, LocalizedError {
         case .remoteExists(let name):
             return "a remote named '\(name)' already exists; pick another name"
         case .server(let url, let status, let message):
-            return "the server at \(url) refused the request (HTTP \(status)): \(message)"
+            return "the server at \(url) refused the request (HTTP \(status)): \(TerminalText.clipped(message, limit: 300))"
         case .conflict(let name, let message):
             return "'\(name)' moved on the server (\(message)); pull it, check, and push again"
         case .unreachable(let url, let reason):
@@ -53,6 +56,8 @@ public enum RemoteError: Error, Equatable, LocalizedError {
             return "'\(text)' is not a scope; use read or write:<name prefix>, e.g. --scope write:team-a/"
         case .tokenFile(let path, let reason):
             return "cannot read the token file \(path): \(reason)"
+        case .answerTooLarge(let url, let path, let limit):
+            return "the server at \(url) answered \(path) with more than \(limit >> 20) MiB; refused, nothing was stored (is it a pvec server?)"
         }
     }
 }

@@ -140,6 +140,38 @@ final class HostileInputCLITests: CLITestCase {
         XCTAssertEqual(HTTP.send("GET", "\(process.url)/v1/health", token: nil).status, 200, "the server keeps serving")
     }
 
+    /// A server that answers with an endless body (announced as 2 GiB, or chunked without a
+    /// length) is cut off at the client's limit: one line, nothing stored.
+    func testEndlessAnswerFromAHostileServerIsCutOff() throws {
+        let script = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("scripts/testing/hostile_server.py")
+        let b = dir("b")
+        try on(b, "init")
+        let tokenFile = try write(Array("pvec_0123456789abcdef_\(String(repeating: "0", count: 64))\n".utf8), "t.token")
+        for mode in ["announced", "chunked"] {
+            let server = Process()
+            server.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+            server.arguments = ["python3", script.path, mode]
+            let out = Pipe()
+            server.standardOutput = out
+            try server.run()
+            defer { server.terminate(); server.waitUntilExit() }
+            var line = ""
+            while !line.contains("\n") {
+                let chunk = out.fileHandleForReading.availableData
+                if chunk.isEmpty { break }
+                line += String(decoding: chunk, as: UTF8.self)
+            }
+            let url = try XCTUnwrap(line.split(separator: "\n").first?.split(separator: " ").last.map(String.init), line)
+            try on(b, "remote", "add", "evil-\(mode)", url, "--token-file", tokenFile)
+            let r = try on(b, "pull", "evil-\(mode)", "p", expect: nil)
+            XCTAssertNotEqual(r.status, 0, mode)
+            XCTAssertEqual(r.stderr.split(separator: "\n").count, 1, r.stderr)
+            XCTAssertTrue(r.stderr.contains("more than 80 MiB"), "\(mode): \(r.stderr)")
+        }
+        XCTAssertEqual(try on(b, "ls", "--json").stdout.trimmingCharacters(in: .whitespacesAndNewlines), "[]")
+    }
+
     // MARK: - Names never shadow ids
 
     func testNamesThatLookLikeIdsAreRefusedEverywhereAndIdsWin() throws {
