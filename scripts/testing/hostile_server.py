@@ -9,7 +9,7 @@ import http.server
 import sys
 
 MODE = sys.argv[1] if len(sys.argv) > 1 else "announced"
-CHUNK = b"0" * 65536
+CHUNK = b"0" * (1 << 20)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
