@@ -115,11 +115,14 @@ enum RefLog {
 
         /// Committed transactions in file order, and the ones that never committed (or whose
         /// commit cannot be told: killed between COMMIT and commit record, with no write since).
-        func resolved() -> (committed: [Transaction], pending: [Transaction]) {
+        /// - Parameter catalogHeads: `"<seq> <hash>"` of the catalog's audit rows, when there is a
+        ///   catalog to ask: a transaction whose prepared head is among them committed.
+        func resolved(catalogHeads: Set<String> = []) -> (committed: [Transaction], pending: [Transaction]) {
             let started = prevs
             var committed: [Transaction] = [], pending: [Transaction] = []
             for t in transactions {
-                if t.committed || (!t.aborted && t.prepared.map { started.contains($0.head) } == true) {
+                let head = t.prepared
+                if t.committed || (!t.aborted && head.map { started.contains($0.head) || catalogHeads.contains("\($0.seq) \($0.head)") } == true) {
                     committed.append(t)
                 } else {
                     pending.append(t)
@@ -130,8 +133,8 @@ enum RefLog {
 
         /// The newest head recorded by a committed transaction of the current chain (the one
         /// begun by the last committed `chain` entry, or the first chain).
-        func chainHead() -> Mark? {
-            let committed = resolved().committed
+        func chainHead(catalogHeads: Set<String> = []) -> Mark? {
+            let committed = resolved(catalogHeads: catalogHeads).committed
             var start = -1
             for t in committed where t.entries.contains(where: { if case .chain = $0 { return true } else { return false } }) {
                 start = t.position
@@ -140,9 +143,9 @@ enum RefLog {
         }
 
         /// Every committed entry, legacy ones included, in file order.
-        func committedEntries() -> [Entry] {
+        func committedEntries(catalogHeads: Set<String> = []) -> [Entry] {
             var all = legacy
-            for t in resolved().committed { all += t.entries.map { (t.position, $0) } }
+            for t in resolved(catalogHeads: catalogHeads).committed { all += t.entries.map { (t.position, $0) } }
             return all.enumerated().sorted { ($0.element.position, $0.offset) < ($1.element.position, $1.offset) }.map(\.element.entry)
         }
     }

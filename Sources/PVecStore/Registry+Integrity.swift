@@ -200,15 +200,20 @@ extension Registry {
             for suffix in ["", "-wal", "-shm"] { _ = unlink(scratch.path + suffix) }
             let built = try openScratchCatalog(root: root, path: scratch, configuration: configuration)
             let (r, commitRecord) = try built.rebuild(scratch: true)
+            // Everything into the main file, so it can be renamed alone: a TRUNCATE checkpoint
+            // leaves the write-ahead log empty, and it is removed once the pool is closed.
             do {
+                let busy = try built.db.writeWithoutTransaction { db in
+                    try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)").map { $0[0] as Int } ?? 1
+                }
+                guard busy == 0 else { throw StoreError.catalog("the checkpoint of \(scratch.path) was blocked") }
                 try built.db.close()
+            } catch let e as StoreError {
+                throw e
             } catch {
                 throw StoreError.catalog("closing the rebuilt catalog \(scratch.path) failed: \(error)")
             }
-            guard !fm.fileExists(atPath: scratch.path + "-wal") else {
-                throw StoreError.catalog("the rebuilt catalog \(scratch.path) kept its write-ahead log; run `pvec verify --repair` again")
-            }
-            _ = unlink(scratch.path + "-shm")
+            for suffix in ["-wal", "-shm"] { _ = unlink(scratch.path + suffix) }
             try FileIO.move(scratch, to: catalog)
             try FileIO.syncDirectory(root)
             if let commitRecord { try? RefLog.append([commitRecord], to: built.refLogURL) }
@@ -229,9 +234,13 @@ extension Registry {
             let attrs = try? FileManager.default.attributesOfItem(atPath: manifestObjects.url(for: hex).path)
             loaded.append((ArtifactID(unchecked: hex), m, bytes, attrs?[.modificationDate] as? Date ?? Date()))
         }
+        // With a catalog to ask, a transaction killed after its COMMIT shows in its audit rows.
+        let heads = try catalogRead { db in
+            Set(try Row.fetchAll(db, sql: "SELECT seq, hash FROM audit_log WHERE hash IS NOT NULL").map { "\($0["seq"] as Int64) \($0["hash"] as String)" })
+        }
         let log = try RefLog.read(refLogURL)
-        let entries = log.committedEntries()
-        let skipped = log.resolved().pending.filter { !$0.entries.isEmpty }.map(RepairReport.describe)
+        let entries = log.committedEntries(catalogHeads: heads)
+        let skipped = log.resolved(catalogHeads: heads).pending.filter { !$0.entries.isEmpty }.map(RepairReport.describe)
         let (report, commit) = try catalogWrite(deferCommitRecord: scratch) { db -> RepairReport in
             var report = RepairReport()
             report.skippedTransactions = skipped
@@ -280,7 +289,7 @@ extension Registry {
             let now = Date().timeIntervalSince1970
             var command = "rebuild-catalog: \(loaded.count) manifests (\(report.newlyIndexed) not indexed before)"
             if report.replayedLog { command += "; names, history and tags replayed from logs/refs" }
-            if auditRows == 0, let old = log.chainHead() {
+            if auditRows == 0, let old = log.chainHead(catalogHeads: heads) {
                 // The old chain is gone with the old catalog: start a new one that names its end.
                 report.newChain = true
                 report.previousHead = AuditHead(sequence: old.seq, hash: old.head)

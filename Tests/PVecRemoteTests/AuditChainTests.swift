@@ -99,4 +99,38 @@ final class AuditChainTests: XCTestCase {
         XCTAssertThrowsError(try reg.resolve("fresh"), "a rolled-back name must not come back")
         XCTAssertEqual(try reg.resolve("y"), a)
     }
+
+    /// A writer killed after its COMMIT but before its commit record: the next write settles it
+    /// (its prepare names that head), or the catalog's audit rows do.
+    func testCommitWithoutCommitRecordIsKept() throws {
+        let dir = try TempDir()
+        let reg = try makeLog(dir)
+        let a = try reg.resolve("x@1")
+        let log = dir.url.appendingPathComponent("logs/refs")
+        func dropLastCommitRecord() throws {
+            var lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").map(String.init)
+            XCTAssertTrue(lines.last?.contains("\"action\":\"commit\"") == true)
+            lines.removeLast()
+            try (lines.joined(separator: "\n") + "\n").write(to: log, atomically: true, encoding: .utf8)
+        }
+        try reg.updateRef("late", to: a, command: "late")
+        try dropLastCommitRecord()
+        XCTAssertEqual(try reg.verifyAuditLog().problems, [])
+        // The catalog's audit rows show the transaction committed.
+        try tamper(dir.url, "DELETE FROM tags; DELETE FROM ref_history; DELETE FROM refs;")
+        XCTAssertEqual(try reg.repair().skippedTransactions, [])
+        XCTAssertEqual(try reg.resolve("late"), a)
+        // With the catalog lost, a later write's prepare record settles it.
+        try reg.updateRef("later", to: a, command: "later")
+        try dropLastCommitRecord()
+        try reg.addTag("t", to: a, command: "tag")
+        for suffix in ["", "-wal", "-shm"] {
+            try? FileManager.default.removeItem(at: dir.url.appendingPathComponent("catalog.sqlite" + suffix))
+        }
+        let (fresh, report) = try Registry.repairCatalog(at: dir.url)
+        XCTAssertEqual(report.skippedTransactions, [])
+        XCTAssertEqual(try fresh.resolve("late"), a)
+        XCTAssertEqual(try fresh.resolve("later"), a)
+        XCTAssertEqual(try fresh.verifyAuditLog().problems, [])
+    }
 }
