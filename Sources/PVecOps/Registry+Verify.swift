@@ -20,8 +20,10 @@ public struct VerifyReport: Sendable {
 }
 
 extension Registry {
-    /// Re-hashes objects, checks catalog against objects, and recomputes every derived artifact
-    /// and seeded init from its recipe, comparing the result's blob id bit for bit.
+    /// Re-hashes objects, checks catalog against objects (every manifest against its blob),
+    /// checks the audit chain and its anchor in `logs/refs` (the whole registry) or the trust
+    /// store against the chain (one artifact), and recomputes every derived artifact and seeded
+    /// init from its recipe, comparing the result's blob id bit for bit.
     ///
     /// - Parameters:
     ///   - spec: a name or id to check with its whole lineage; nil checks the whole registry.
@@ -39,6 +41,12 @@ extension Registry {
         } else {
             report.problems += try checkIntegrity(nil).map { VerifyProblem(subject: $0.subject, message: $0.message) }
             targets = try list().map(\.id)
+        }
+        // The audit chain vouches for the trust store that signature checks rely on.
+        let audit = try verifyAuditLog()
+        for p in audit.problems where spec == nil || p.kind == .trustMismatch {
+            let subject = p.kind == .trustMismatch ? "trusted_keys" : "audit_log"
+            report.problems.append(VerifyProblem(subject: subject, message: p.sequence > 0 ? "seq \(p.sequence): \(p.message)" : p.message))
         }
         report.checked = targets.count
         let broken = Set(report.problems.map(\.subject))

@@ -27,9 +27,22 @@ enum AuditChain {
         ]
         return Digest.sha256Hex(v.canonicalBytes)
     }
+
+    /// Text from the catalog, safe to put in a message: control characters are escaped.
+    static func printable(_ s: String) -> String {
+        var out = ""
+        for u in s.unicodeScalars {
+            if u.value < 0x20 || (0x7F...0x9F).contains(u.value) {
+                out += "\\u{" + String(u.value, radix: 16) + "}"
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+        return out
+    }
 }
 
-/// Something `verifyAuditLog` found wrong with the chain.
+/// Something `verifyAuditLog` found wrong with the chain, its anchor or the trust store.
 public struct AuditProblem: Hashable, Sendable, CustomStringConvertible {
     public enum Kind: String, Hashable, Sendable {
         /// The row's content no longer hashes to its recorded hash.
@@ -38,14 +51,46 @@ public struct AuditProblem: Hashable, Sendable, CustomStringConvertible {
         case removed
         /// The row's link names a later row: entries were moved.
         case reordered
-        /// The row has no hash (written before the chain; filled on the next write).
+        /// The row has no hash: inserted behind pvec's back (or written before the chain existed
+        /// and never chained); the chain cannot vouch for it.
         case unchained
+        /// `logs/refs` recorded a commit at a seq the audit log no longer reaches: its end was cut off.
+        case truncated
+        /// A row's hash differs from the one `logs/refs` recorded when it was committed.
+        case rewritten
+        /// The newest rows are not recorded in `logs/refs`: added behind pvec's back.
+        case unanchored
+        /// `trusted_keys` differs from the trust store the chain's `trust`/`untrust` rows give.
+        case trustMismatch
     }
 
     public var kind: Kind
-    /// The sequence number of the row at fault.
+    /// The sequence number of the row at fault (0 for a trust-store row).
     public var sequence: Int64
     public var message: String
 
     public var description: String { "seq \(sequence): \(message)" }
+}
+
+/// An audit head: a seq and the hash of that row.
+public struct AuditHead: Hashable, Sendable {
+    public var sequence: Int64
+    public var hash: String
+}
+
+/// What `verifyAuditLog` checked and found.
+public struct AuditReport: Sendable {
+    /// Rows in `audit_log`.
+    public var entries: Int
+    /// The newest row's hash and seq.
+    public var head: String?
+    public var headSequence: Int64?
+    /// The newest head `logs/refs` recorded at a commit of this chain (nil: none yet).
+    public var anchor: AuditHead?
+    /// Where earlier chains ended, oldest first, for a registry whose catalog was rebuilt by
+    /// `pvec verify --repair` (nil: the old chain's head was not known).
+    public var previousChains: [AuditHead?]
+    /// Every problem, oldest row first; trust-store problems last.
+    public var problems: [AuditProblem]
+    public var isIntact: Bool { problems.isEmpty }
 }

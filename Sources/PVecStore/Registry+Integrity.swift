@@ -27,7 +27,9 @@ extension Registry {
             checkOrphanManifest(id.hex, report)
             return problems
         }
-        var blobsChecked: Set<String> = []
+        // Each blob is decoded once, but every manifest is checked against it: two manifests
+        // may share a blob, and one of them may lie about its shape or dtype.
+        var blobsChecked: [String: (readable: Bool, tensor: SafetensorsEntry?)] = [:]
         for r in rows {
             let hex: String = r["id"]
             let catalogText: String = r["manifest"]
@@ -47,9 +49,11 @@ extension Registry {
             } else {
                 report(.missingObject, hex, "manifest object \(path) is missing")
             }
-            if let blobHex = r["blob"] as String?, !blobsChecked.contains(blobHex) {
-                blobsChecked.insert(blobHex)
-                checkBlob(blobHex, expectedShape: manifest?.shape, usedBy: hex, report)
+            guard let blobHex = r["blob"] as String? else { continue }
+            let blob = blobsChecked[blobHex] ?? checkBlob(blobHex, usedBy: hex, report)
+            blobsChecked[blobHex] = blob
+            if let manifest, blob.readable {
+                checkManifestAgainstBlob(manifest, id: hex, entry: blob.tensor, report)
             }
         }
         try catalogRead { db in
@@ -79,8 +83,8 @@ extension Registry {
         for hex in try manifestObjects.allIDs() where !catalogued.contains(hex) {
             checkOrphanManifest(hex, report)
         }
-        for hex in try objects.allIDs() where !blobsChecked.contains(hex) {
-            checkBlob(hex, expectedShape: nil, usedBy: nil, report)
+        for hex in try objects.allIDs() where blobsChecked[hex] == nil {
+            _ = checkBlob(hex, usedBy: nil, report)
         }
         return problems
     }
@@ -99,49 +103,129 @@ extension Registry {
         }
     }
 
-    private func checkBlob(_ hex: String, expectedShape: Shape?, usedBy: String?,
-                           _ report: (IntegrityProblem.Kind, String, String) -> Void) {
+    /// Re-hashes and parses a blob; returns whether it could be read (problems are reported
+    /// here) and its `"tensor"` entry, if it has one.
+    private func checkBlob(_ hex: String, usedBy: String?,
+                           _ report: (IntegrityProblem.Kind, String, String) -> Void) -> (readable: Bool, tensor: SafetensorsEntry?) {
         let user = usedBy.map { " (blob of \($0.prefix(12)))" } ?? ""
         let raw: [UInt8]
         do {
             raw = try canonicalBlobBytes(BlobID(unchecked: hex))
         } catch StoreError.missingObject {
             report(.missingObject, hex, "blob object \(objects.url(for: hex).path) is missing\(user)")
-            return
+            return (false, nil)
         } catch StoreError.corruptObject(_, let path, let reason) {
             report(.corruptObject, hex, "blob object \(path) is corrupt: \(reason)\(user)")
-            return
+            return (false, nil)
         } catch {
             report(.corruptObject, hex, "blob object cannot be read: \(error.localizedDescription)\(user)")
-            return
+            return (false, nil)
         }
         guard let file = try? SafetensorsFile(bytes: raw) else {
             report(.corruptObject, hex, "blob content is not valid safetensors\(user)")
+            return (false, nil)
+        }
+        return (true, file.entries.first(where: { $0.name == "tensor" }))
+    }
+
+    /// Compares what a manifest says of its tensor (shape, dtype) with its blob's `"tensor"`
+    /// entry; a mismatch names the manifest, since the blob is what its id says it is.
+    private func checkManifestAgainstBlob(_ m: Manifest, id hex: String, entry: SafetensorsEntry?,
+                                          _ report: (IntegrityProblem.Kind, String, String) -> Void) {
+        let blob = m.blob.map { " \($0.short)" } ?? ""
+        guard let entry else {
+            report(.blobMismatch, hex, "its blob\(blob) has no \"tensor\" entry")
             return
         }
-        if let expectedShape {
-            guard let entry = file.entries.first(where: { $0.name == "tensor" }) else {
-                report(.blobMismatch, hex, "blob has no \"tensor\" entry\(user)")
-                return
-            }
-            if entry.shape != expectedShape {
-                report(.blobMismatch, hex, "blob tensor has shape \(entry.shape), the manifest says \(expectedShape)\(user)")
-            }
+        if let shape = m.shape, entry.shape != shape {
+            report(.blobMismatch, hex, "the manifest says shape \(shape), its blob\(blob) holds \(entry.shape)")
+        }
+        if let dtype = m.dtype, entry.dtype != dtype {
+            report(.blobMismatch, hex, "the manifest says dtype \(dtype.rawValue), its blob\(blob) holds \(entry.dtype.rawValue)")
         }
     }
 
     // MARK: - Rebuilding
 
-    /// Re-creates the catalog's artifact and edge rows from the manifest objects.
-    ///
-    /// Names, history and tags are kept when the catalog still has them (rows whose
-    /// artifact is gone are dropped); when it has none (a lost catalog was replaced by an
-    /// empty one), they are replayed from `logs/refs`. Manifest objects that are corrupt are
-    /// skipped (`checkIntegrity` names them). Creation times are kept where known, else the
-    /// object file's modification time. The audit log is kept and gains a `rebuild-catalog` row.
+    /// Re-creates the catalog's artifact and edge rows from the manifest objects; see `repair()`.
     /// - Returns: the number of artifacts now in the catalog.
     @discardableResult
     public func rebuildCatalog() throws -> Int {
+        try repair().manifests
+    }
+
+    /// Rebuilds the catalog in place: re-indexes every manifest object (orphans a crash left
+    /// between object and catalog row included), keeps names, history and tags, and appends a
+    /// `rebuild-catalog` audit row.
+    ///
+    /// When the catalog has no history and no tags (an older pvec replaced a lost catalog by
+    /// an empty one), names, history, tags, trusted keys and signatures are replayed from the
+    /// committed transactions of `logs/refs`. Manifest objects that are corrupt are skipped
+    /// (`checkIntegrity` names them). Creation times are kept where known, else the object
+    /// file's modification time.
+    public func repair() throws -> RepairReport {
+        try rebuild(scratch: false).report
+    }
+
+    /// Rebuilds a lost `catalog.sqlite` from the manifest objects and `logs/refs`, or repairs
+    /// the catalog in place (`repair()`) when it is there.
+    ///
+    /// The new catalog is built beside the old place (`catalog.repair.sqlite`, under
+    /// `catalog.lock`) and renamed into place once complete, so an interrupted repair is simply
+    /// run again. Only transactions `logs/refs` shows as committed are replayed. The audit
+    /// log cannot be rebuilt: the new catalog starts a new chain whose first row
+    /// (`rebuild-catalog`) names the old chain's last recorded head, followed by one `trust` row
+    /// per restored key; `logs/refs` gets a `chain` entry, so `verifyAuditLog` checks the new
+    /// chain against the records written since.
+    /// - Returns: the opened registry and what was restored.
+    /// - Throws: `StoreError.notARegistry`, `.notWritable`, `.catalog`.
+    public static func repairCatalog(at root: URL, configuration: RegistryConfiguration = .init()) throws -> (Registry, RepairReport) {
+        let root = root.standardizedFileURL
+        guard isRegistry(root) else { throw StoreError.notARegistry(path: root.path) }
+        let catalog = root.appendingPathComponent("catalog.sqlite")
+        let fm = FileManager.default
+        if fm.fileExists(atPath: catalog.path) {
+            let reg = try open(at: root, configuration: configuration)
+            return (reg, try reg.repair())
+        }
+        var report: RepairReport?
+        try FileIO.withLock(root.appendingPathComponent("catalog.lock")) {
+            guard !fm.fileExists(atPath: catalog.path) else { return }
+            // A -wal or -shm of the lost catalog must not be applied to the new one.
+            let stamp = Int(Date().timeIntervalSince1970)
+            for suffix in ["-wal", "-shm"] where fm.fileExists(atPath: catalog.path + suffix) {
+                try FileIO.move(URL(fileURLWithPath: catalog.path + suffix), to: URL(fileURLWithPath: catalog.path + suffix + ".lost-\(stamp)"))
+            }
+            let scratch = root.appendingPathComponent("catalog.repair.sqlite")
+            for suffix in ["", "-wal", "-shm"] { _ = unlink(scratch.path + suffix) }
+            let built = try openScratchCatalog(root: root, path: scratch, configuration: configuration)
+            let (r, commitRecord) = try built.rebuild(scratch: true)
+            // Everything into the main file, so it can be renamed alone: a TRUNCATE checkpoint
+            // leaves the write-ahead log empty, and it is removed once the pool is closed.
+            do {
+                let busy = try built.db.writeWithoutTransaction { db in
+                    try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)").map { $0[0] as Int } ?? 1
+                }
+                guard busy == 0 else { throw StoreError.catalog("the checkpoint of \(scratch.path) was blocked") }
+                try built.db.close()
+            } catch let e as StoreError {
+                throw e
+            } catch {
+                throw StoreError.catalog("closing the rebuilt catalog \(scratch.path) failed: \(error)")
+            }
+            for suffix in ["-wal", "-shm"] { _ = unlink(scratch.path + suffix) }
+            try FileIO.move(scratch, to: catalog)
+            try FileIO.syncDirectory(root)
+            if let commitRecord { try? RefLog.append([commitRecord], to: built.refLogURL) }
+            report = r
+        }
+        let reg = try open(at: root, configuration: configuration)
+        return (reg, try report ?? reg.repair())
+    }
+
+    /// The rebuild shared by `repair()` and `repairCatalog`; `scratch`: the catalog is new
+    /// and empty, and the commit record is left to the caller (written once it is in place).
+    private func rebuild(scratch: Bool) throws -> (report: RepairReport, commitRecord: JSONValue?) {
         try requireWritable()
         var loaded: [(id: ArtifactID, manifest: Manifest, bytes: [UInt8], mtime: Date)] = []
         for hex in try manifestObjects.allIDs() {
@@ -150,13 +234,22 @@ extension Registry {
             let attrs = try? FileManager.default.attributesOfItem(atPath: manifestObjects.url(for: hex).path)
             loaded.append((ArtifactID(unchecked: hex), m, bytes, attrs?[.modificationDate] as? Date ?? Date()))
         }
-        let logEntries = try RefLog.read(refLogURL)
-        return try catalogWrite { db in
+        // With a catalog to ask, a transaction killed after its COMMIT shows in its audit rows.
+        let heads = try catalogRead { db in
+            Set(try Row.fetchAll(db, sql: "SELECT seq, hash FROM audit_log WHERE hash IS NOT NULL").map { "\($0["seq"] as Int64) \($0["hash"] as String)" })
+        }
+        let log = try RefLog.read(refLogURL)
+        let entries = log.committedEntries(catalogHeads: heads)
+        let skipped = log.resolved(catalogHeads: heads).pending.filter { !$0.entries.isEmpty }.map(RepairReport.describe)
+        let (report, commit) = try catalogWrite(deferCommitRecord: scratch) { db -> RepairReport in
+            var report = RepairReport()
+            report.skippedTransactions = skipped
             var created: [String: Double] = [:]
             for r in try Row.fetchAll(db, sql: "SELECT id, created_at FROM artifacts") { created[r["id"]] = r["created_at"] }
             let refs = try Row.fetchAll(db, sql: "SELECT * FROM refs")
             let history = try Row.fetchAll(db, sql: "SELECT * FROM ref_history")
             let tags = try Row.fetchAll(db, sql: "SELECT * FROM tags")
+            let auditRows = try Int.fetchOne(db, sql: "SELECT count(*) FROM audit_log") ?? 0
             for table in ["tags", "ref_history", "refs", "edges", "artifacts"] {
                 try db.execute(sql: "DELETE FROM \(table)")
             }
@@ -164,9 +257,17 @@ extension Registry {
                 let at = created[a.id.hex].map { Date(timeIntervalSince1970: $0) } ?? a.mtime
                 try Self.index(a.manifest, id: a.id, bytes: a.bytes, createdAt: at, in: db)
             }
+            report.manifests = loaded.count
+            report.newlyIndexed = loaded.filter { created[$0.id.hex] == nil }.count
             let present = Set(loaded.map(\.id.hex))
+            var restoredKeys: [(key: String, team: String)] = []
             if history.isEmpty && tags.isEmpty {
-                try replay(logEntries, present: present, db)
+                report.replayedLog = true
+                try replay(entries, present: present, db)
+                if try Int.fetchOne(db, sql: "SELECT count(*) FROM trusted_keys") == 0 {
+                    restoredKeys = try replayTrust(entries, db)
+                }
+                report.signatures = try replaySignatures(entries, present: present, db)
             } else {
                 for r in history where present.contains(r["id"]) {
                     try db.execute(sql: "INSERT INTO ref_history (name, version, id, time, command) VALUES (?, ?, ?, ?, ?)",
@@ -181,13 +282,37 @@ extension Registry {
                                    arguments: StatementArguments([r["id"], r["tag"], r["created_at"]] as [DatabaseValue]))
                 }
             }
-            try appendAudit(db, time: Date().timeIntervalSince1970, action: "rebuild-catalog", name: nil, old: nil, new: nil,
-                            command: "rebuild-catalog: \(loaded.count) manifests", actor: nil)
-            return loaded.count
+            report.names = try Int.fetchOne(db, sql: "SELECT count(*) FROM refs") ?? 0
+            report.versions = try Int.fetchOne(db, sql: "SELECT count(*) FROM ref_history") ?? 0
+            report.tags = try Int.fetchOne(db, sql: "SELECT count(*) FROM tags") ?? 0
+            report.trustedKeys = restoredKeys.count
+            let now = Date().timeIntervalSince1970
+            var command = "rebuild-catalog: \(loaded.count) manifests (\(report.newlyIndexed) not indexed before)"
+            if report.replayedLog { command += "; names, history and tags replayed from logs/refs" }
+            if auditRows == 0, let old = log.chainHead(catalogHeads: heads) {
+                // The old chain is gone with the old catalog: start a new one that names its end.
+                report.newChain = true
+                report.previousHead = AuditHead(sequence: old.seq, hash: old.head)
+                command += "; new audit chain, the previous one ended at seq \(old.seq) head \(old.head)"
+                logEntry(.chain(oldSeq: old.seq, oldHead: old.head, time: now))
+            } else if auditRows == 0 && (!log.transactions.isEmpty || !log.legacy.isEmpty) {
+                report.newChain = true
+                command += "; new audit chain, the previous one's head is not known"
+                logEntry(.chain(oldSeq: nil, oldHead: nil, time: now))
+            }
+            try appendAudit(db, time: now, action: "rebuild-catalog", name: nil, old: nil, new: nil,
+                            command: command, actor: nil)
+            for k in restoredKeys {
+                try appendAudit(db, time: now, action: "trust", name: k.team, oldValue: nil, newValue: k.key,
+                                command: "rebuild-catalog: restored from logs/refs [key \(ArtifactSignature.fingerprint(k.key))]",
+                                actor: nil)
+            }
+            return report
         }
+        return (report, commit)
     }
 
-    /// Restores refs, history and tags from the ref log, skipping entries whose artifact is gone.
+    /// Restores refs and history from the ref log, skipping entries whose artifact is gone.
     private func replay(_ entries: [RefLog.Entry], present: Set<String>, _ db: Database) throws {
         var latest: [String: (version: Int, id: String, time: Double)] = [:]
         for e in entries {
@@ -200,12 +325,42 @@ extension Registry {
             case .tag(let tag, let id, let time, _):
                 guard present.contains(id.hex) else { continue }
                 try db.execute(sql: "INSERT OR IGNORE INTO tags (id, tag, created_at) VALUES (?, ?, ?)", arguments: [id.hex, tag, time])
+            default:
+                continue
             }
         }
         for (name, v) in latest {
             try db.execute(sql: "INSERT INTO refs (name, id, version, updated_at) VALUES (?, ?, ?, ?)",
                            arguments: [name, v.id, v.version, v.time])
         }
+    }
+
+    /// Restores `trusted_keys` by replaying trust changes in order; returns the keys restored.
+    private func replayTrust(_ entries: [RefLog.Entry], _ db: Database) throws -> [(key: String, team: String)] {
+        var store: [String: (team: String, time: Double, order: Int)] = [:]
+        for (i, e) in entries.enumerated() {
+            guard case .trust(let key, let team, let time, _) = e, (try? ArtifactSignature.publicKey(key)) != nil else { continue }
+            if let team, (try? RefName.validate(team)) != nil { store[key] = (team, time, i) } else { store[key] = nil }
+        }
+        let restored = store.sorted { $0.value.order < $1.value.order }
+        for (key, v) in restored {
+            try db.execute(sql: "INSERT INTO trusted_keys (key, team, added_at) VALUES (?, ?, ?)", arguments: [key, v.team, v.time])
+        }
+        return restored.map { ($0.key, $0.value.team) }
+    }
+
+    /// Restores the signatures the log recorded that still verify, on artifacts still present.
+    private func replaySignatures(_ entries: [RefLog.Entry], present: Set<String>, _ db: Database) throws -> Int {
+        var n = 0
+        for e in entries {
+            guard case .sign(let artifact, let key, let signature, let signer, let time) = e, present.contains(artifact.hex) else { continue }
+            let s = ArtifactSignature(artifact: artifact, key: key, signature: signature, signer: signer)
+            guard s.isValid else { continue }
+            try db.execute(sql: "INSERT OR IGNORE INTO signatures (artifact, key, signature, signer, created_at) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [artifact.hex, key, signature, signer, time])
+            n += db.changesCount
+        }
+        return n
     }
 
     // MARK: - Garbage collection
@@ -310,5 +465,45 @@ extension Registry {
 
     private func catalogTransaction<T>(write: Bool, _ body: (Database) throws -> T) throws -> T {
         write ? try catalogWrite(body) : try catalogRead(body)
+    }
+}
+
+/// What `repair()` or `Registry.repairCatalog` rebuilt.
+public struct RepairReport: Sendable, Equatable {
+    /// Artifacts now in the catalog.
+    public var manifests = 0
+    /// Of those, manifest objects the catalog did not index before (crash leftovers, or all of
+    /// them for a lost catalog).
+    public var newlyIndexed = 0
+    /// Whether names, history and tags came from `logs/refs` (the catalog had none).
+    public var replayedLog = false
+    public var names = 0
+    public var versions = 0
+    public var tags = 0
+    /// Trusted keys restored from `logs/refs`.
+    public var trustedKeys = 0
+    /// Signatures restored from `logs/refs`.
+    public var signatures = 0
+    /// Transactions in `logs/refs` that never committed (rolled back, or killed before the
+    /// catalog's COMMIT), left out: one description each.
+    public var skippedTransactions: [String] = []
+    /// Whether the audit log had to start a new chain (the old one was lost with the catalog).
+    public var newChain = false
+    /// The old chain's last head as `logs/refs` recorded it.
+    public var previousHead: AuditHead?
+
+    public init() {}
+
+    static func describe(_ t: RefLog.Transaction) -> String {
+        let what = t.entries.compactMap { e -> String? in
+            switch e {
+            case .ref(let name, let version, _, let new, _, _): return "\(name)@\(version) -> \(new.short)"
+            case .tag(let tag, let id, _, _): return "tag \(tag) on \(id.short)"
+            case .trust(let key, let team, _, _): return "trust \(ArtifactSignature.fingerprint(key)) as \(team ?? "(removed)")"
+            case .sign(let artifact, let key, _, _, _): return "signature by \(ArtifactSignature.fingerprint(key)) on \(artifact.short)"
+            case .chain: return nil
+            }
+        }
+        return "transaction \(t.id.prefix(12)): " + AuditChain.printable(what.joined(separator: ", "))
     }
 }

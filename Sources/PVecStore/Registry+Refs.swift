@@ -111,7 +111,7 @@ extension Registry {
                        arguments: [name, version, id.hex, now, command])
         let action = current == nil ? "create-ref" : "update-ref"
         try appendAudit(db, time: now, action: action, name: name, old: currentID, new: id, command: command, actor: actor)
-        try RefLog.append(.ref(name: name, version: version, old: currentID, new: id, time: now, command: command), to: refLogURL)
+        logEntry(.ref(name: name, version: version, old: currentID, new: id, time: now, command: command))
         return version
     }
 
@@ -162,7 +162,7 @@ extension Registry {
             try db.execute(sql: "INSERT OR IGNORE INTO tags (id, tag, created_at) VALUES (?, ?, ?)", arguments: [id.hex, tag, now])
             guard db.changesCount > 0 else { return }
             try appendAudit(db, time: now, action: "tag", name: tag, old: nil, new: id, command: command, actor: actor)
-            try RefLog.append(.tag(tag: tag, id: id, time: now, command: command), to: refLogURL)
+            logEntry(.tag(tag: tag, id: id, time: now, command: command))
         }
     }
 

@@ -26,6 +26,7 @@ extension Registry {
         guard db.changesCount > 0 else { return }
         try appendAudit(db, time: now, action: "sign", name: name ?? s.signer, old: nil, new: s.artifact,
                         command: command + " [key \(ArtifactSignature.fingerprint(s.key))]", actor: actor)
+        logEntry(.sign(artifact: s.artifact, key: s.key, signature: s.signature, signer: s.signer, time: now))
     }
 
     /// The signatures recorded on an artifact, by key.
@@ -49,7 +50,8 @@ extension Registry {
 
     // MARK: - Trust
 
-    /// Trusts a public key as speaking for `team`; audited as `trust`.
+    /// Trusts a public key as speaking for `team`; audited as `trust`, with the whole key in
+    /// the row's `new_id`, so `verifyAuditLog` can recompute the trust store from the chain.
     ///
     /// - Throws: `StoreError.invalidKey`.
     public func trust(key: String, as team: String, command: String, actor: String? = nil) throws {
@@ -61,8 +63,29 @@ extension Registry {
             guard old != team else { return }
             try db.execute(sql: "INSERT OR REPLACE INTO trusted_keys (key, team, added_at) VALUES (?, ?, ?)",
                            arguments: [key, team, now])
-            try appendAudit(db, time: now, action: "trust", name: team, old: nil, new: nil,
+            try appendAudit(db, time: now, action: "trust", name: team, oldValue: nil, newValue: key,
                             command: command + " [key \(ArtifactSignature.fingerprint(key))]", actor: actor)
+            logEntry(.trust(key: key, team: team, time: now, command: command))
+        }
+    }
+
+    /// Stops trusting a public key; audited as `untrust` (the key in `old_id`).
+    ///
+    /// - Returns: the team the key spoke for, nil if it was not trusted (nothing changes).
+    /// - Throws: `StoreError.invalidKey`.
+    @discardableResult
+    public func untrust(key: String, command: String, actor: String? = nil) throws -> String? {
+        _ = try ArtifactSignature.publicKey(key)
+        return try catalogWrite { db in
+            guard let team = try String.fetchOne(db, sql: "SELECT team FROM trusted_keys WHERE key = ?", arguments: [key]) else {
+                return nil
+            }
+            let now = Date().timeIntervalSince1970
+            try db.execute(sql: "DELETE FROM trusted_keys WHERE key = ?", arguments: [key])
+            try appendAudit(db, time: now, action: "untrust", name: team, oldValue: key, newValue: nil,
+                            command: command + " [key \(ArtifactSignature.fingerprint(key))]", actor: actor)
+            logEntry(.trust(key: key, team: nil, time: now, command: command))
+            return team
         }
     }
 

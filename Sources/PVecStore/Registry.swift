@@ -15,7 +15,7 @@ import Darwin
 /// <root>/catalog.lock         flock'd while migrating
 /// <root>/objects/ab/<62 hex>  blobs: PVB1 header + zlib (see BlobEncoding)
 /// <root>/manifests/ab/<62 hex> manifests: canonical JSON, uncompressed
-/// <root>/logs/refs            JSON lines, one per ref update or tag (for rebuildCatalog)
+/// <root>/logs/refs            write-ahead log of audited changes and audit-chain anchor (RefLog)
 /// ```
 ///
 /// A `Registry` is a value you open; there is no global state. It may be used from several
@@ -33,6 +33,8 @@ public final class Registry: Sendable {
     let db: DatabasePool
     let objects: ObjectDirectory
     let manifestObjects: ObjectDirectory
+    /// Ref-log lines of the catalog transaction in progress (see `catalogWrite`).
+    let pending = PendingLog()
 
     /// Format number in the marker file; bumped only for layout changes migrations cannot express.
     static let format = 1
@@ -43,7 +45,7 @@ public final class Registry: Sendable {
     var refLogURL: URL { root.appendingPathComponent("logs/refs") }
     var catalogURL: URL { root.appendingPathComponent("catalog.sqlite") }
 
-    private init(root: URL, configuration: RegistryConfiguration, db: DatabasePool) {
+    init(root: URL, configuration: RegistryConfiguration, db: DatabasePool) {
         self.root = root
         self.configuration = configuration
         self.db = db
@@ -94,6 +96,8 @@ public final class Registry: Sendable {
     /// object folder cost 159 ms at 100,000 artifacts on every write command); readers ignore
     /// them and `gc` removes them.
     /// - Throws: `StoreError.notARegistry` when there is none (run `pvec init`),
+    ///   `StoreError.catalogMissing` when the marker is there but `catalog.sqlite` is not (run
+    ///   `pvec verify --repair`; an empty catalog is never made in its place),
     ///   `StoreError.newerSchema` when a newer pvec has migrated the catalog,
     ///   `StoreError.notWritable` when the catalog cannot be opened for writing.
     public static func open(at root: URL, configuration: RegistryConfiguration = .init()) throws -> Registry {
@@ -109,8 +113,11 @@ public final class Registry: Sendable {
     private static func open(at root: URL, configuration: RegistryConfiguration, requireMarker: Bool) throws -> Registry {
         if requireMarker && !isRegistry(root) { throw StoreError.notARegistry(path: root.path) }
         let catalog = root.appendingPathComponent("catalog.sqlite")
-        let catalogExists = FileManager.default.fileExists(atPath: catalog.path)
-        if configuration.readonly && !catalogExists { throw StoreError.schemaUpgradeNeeded(path: root.path) }
+        // A registry (marker present) whose catalog is gone lost its names, history and tags;
+        // an empty catalog made here would hide that. `repairCatalog` rebuilds it.
+        if isRegistry(root) && !FileManager.default.fileExists(atPath: catalog.path) {
+            throw StoreError.catalogMissing(path: root.path)
+        }
 
         var config = Configuration()
         config.foreignKeysEnabled = true
@@ -129,6 +136,22 @@ public final class Registry: Sendable {
         let reg = Registry(root: root, configuration: configuration, db: pool)
         try reg.prepareCatalog()
         return reg
+    }
+
+    /// Opens (creating) a catalog file at `path` and applies every migration, for a repair
+    /// that builds a new catalog beside the lost one. The caller holds `catalog.lock`.
+    static func openScratchCatalog(root: URL, path: URL, configuration: RegistryConfiguration) throws -> Registry {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(configuration.busyTimeout)
+        config.label = "pvec-catalog-repair"
+        do {
+            let pool = try DatabasePool(path: path.path, configuration: config)
+            try CatalogSchema.migrator().migrate(pool)
+            return Registry(root: root, configuration: configuration, db: pool)
+        } catch {
+            throw StoreError.catalog("cannot create \(path.path): \(error)")
+        }
     }
 
     /// Refuses catalogs from a newer pvec, and applies pending migrations (under a file lock,
@@ -188,23 +211,58 @@ public final class Registry: Sendable {
     /// Runs `body` in an IMMEDIATE transaction: the write lock is taken up front, so
     /// read-then-write sequences (compare-and-swap, version numbers) cannot interleave with
     /// another process's, and waiting for the lock honours the busy timeout.
+    ///
+    /// A transaction that writes audit rows (or ref-log entries) is logged in `logs/refs`:
+    /// its entries and a `prepare` record with the new audit head just before COMMIT, a
+    /// `commit` record after it (see `RefLog`). With `deferCommitRecord`, the commit record is
+    /// returned instead of written (a repair writes it once the new catalog is in place).
     @discardableResult
     func catalogWrite<T>(_ body: (Database) throws -> T) throws -> T {
+        try catalogWrite(deferCommitRecord: false, body).result
+    }
+
+    func catalogWrite<T>(deferCommitRecord: Bool, _ body: (Database) throws -> T) throws -> (result: T, commitRecord: JSONValue?) {
         try requireWritable()
         do {
             return try db.writeWithoutTransaction { db in
                 var result: T?
-                try db.inTransaction(.immediate) {
-                    result = try body(db)
-                    return .commit
+                var txn: String?
+                pending.reset()
+                defer { pending.reset() }
+                do {
+                    try db.inTransaction(.immediate) {
+                        result = try body(db)
+                        txn = try writePrepareRecord()
+                        return .commit
+                    }
+                } catch {
+                    if let txn { try? RefLog.append([RefLog.abortRecord(txn: txn)], to: refLogURL) }
+                    throw error
                 }
-                return result!
+                var commit: JSONValue?
+                if let txn {
+                    // The change is committed: a failure to write this record is settled by the next
+                    // write (its prepare names this head), so it is not reported as a failed write.
+                    commit = RefLog.commitRecord(txn: txn, mark: pending.take().head)
+                    if !deferCommitRecord, let c = commit { try? RefLog.append([c], to: refLogURL); commit = nil }
+                }
+                return (result!, commit)
             }
         } catch let e as StoreError {
             throw e
         } catch {
             throw mapDatabaseError(error)
         }
+    }
+
+    /// Appends the pending entries and the prepare record, if the transaction audited anything.
+    private func writePrepareRecord() throws -> String? {
+        let p = pending.take()
+        guard p.head != nil || !p.entries.isEmpty else { return nil }
+        let txn = RefLog.transactionID()
+        try RefLog.append(p.entries.map { RefLog.line($0, txn: txn) } + [RefLog.prepareRecord(txn: txn, mark: p.head, prev: p.prev)],
+                          to: refLogURL)
+        return txn
     }
 
     func mapDatabaseError(_ error: Error) -> StoreError {

@@ -47,6 +47,9 @@ public enum StoreError: Error, Equatable, LocalizedError {
     case invalidKey(String)
     /// A signature that does not verify against its key and the artifact id.
     case badSignature(artifact: String, key: String)
+    /// The registry's marker is there but `catalog.sqlite` is not: names, history and tags
+    /// are only in `logs/refs` until the catalog is rebuilt.
+    case catalogMissing(path: String)
 
     public var errorDescription: String? {
         switch self {
@@ -96,6 +99,8 @@ public enum StoreError: Error, Equatable, LocalizedError {
             return "\(TerminalText.quoted(key)) is not a pvec public key; expected ed25519:<base64> as printed by `pvec key generate`"
         case .badSignature(let artifact, let key):
             return "the signature by \(key.prefix(24))… on \(artifact.prefix(12)) does not verify; the manifest or the signature was altered"
+        case .catalogMissing(let path):
+            return "the catalog of the registry at \(path) is missing; run `pvec verify --repair` to rebuild it from objects and logs/refs"
         }
     }
 }

@@ -73,20 +73,64 @@ final class AuditChainTests: XCTestCase {
         XCTAssertFalse(r.problems.contains { $0.kind == .edited }, "\(r.problems)")
     }
 
-    func testLegacyRowsAreChainedOnTheNextWrite() throws {
+    func testRowsWithoutHashStayUnchainedAfterTheNextWrite() throws {
         let dir = try TempDir()
         let reg = try makeLog(dir)
-        // Simulate rows written before migration 0002: no hashes.
-        try tamper(dir.url, dropAuditTriggers + "UPDATE audit_log SET hash = NULL, prev_hash = NULL;")
-        XCTAssertEqual(try reg.verifyAuditLog().problems.map(\.kind), [.unchained, .unchained, .unchained, .unchained])
-        try tamper(dir.url, """
-            CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
-            WHEN OLD.hash IS NOT NULL OR NEW.hash IS NULL OR NEW.command IS NOT OLD.command
-            BEGIN SELECT RAISE(ABORT, 'audit_log is append-only'); END;
-            """)
+        // Rows without hashes (written before 0002, or forged): never hashed into the chain later.
+        try tamper(dir.url, dropAuditTriggers + "UPDATE audit_log SET hash = NULL, prev_hash = NULL WHERE seq = 4;")
+        XCTAssertEqual(try reg.verifyAuditLog().problems.map(\.kind), [.unchained])
         try reg.updateRef("z", to: try reg.resolve("x"), command: "five")
         let r = try reg.verifyAuditLog()
         XCTAssertEqual(r.entries, 5)
-        XCTAssertEqual(r.problems, [])
+        XCTAssertEqual(r.problems.map(\.kind), [.unchained])
+        XCTAssertEqual(try reg.log().filter { $0.hash == nil }.map(\.sequence), [4])
+    }
+
+    func testRolledBackBatchIsNotReplayedByARebuild() throws {
+        let dir = try TempDir()
+        let reg = try makeLog(dir)
+        let a = try reg.resolve("x@1")
+        // Two names in one transaction; the second conflicts, so neither is set.
+        let batch = IncomingBatch(refs: [(name: "fresh", id: a, expected: .some(nil)), (name: "x", id: a, expected: .some(nil))])
+        XCTAssertThrowsError(try reg.receive(batch, source: "test", command: "batch"))
+        XCTAssertThrowsError(try reg.resolve("fresh"))
+        try tamper(dir.url, "DELETE FROM tags; DELETE FROM ref_history; DELETE FROM refs;")
+        try reg.rebuildCatalog()
+        XCTAssertThrowsError(try reg.resolve("fresh"), "a rolled-back name must not come back")
+        XCTAssertEqual(try reg.resolve("y"), a)
+    }
+
+    /// A writer killed after its COMMIT but before its commit record: the next write settles it
+    /// (its prepare names that head), or the catalog's audit rows do.
+    func testCommitWithoutCommitRecordIsKept() throws {
+        let dir = try TempDir()
+        let reg = try makeLog(dir)
+        let a = try reg.resolve("x@1")
+        let log = dir.url.appendingPathComponent("logs/refs")
+        func dropLastCommitRecord() throws {
+            var lines = try String(contentsOf: log, encoding: .utf8).split(separator: "\n").map(String.init)
+            XCTAssertTrue(lines.last?.contains("\"action\":\"commit\"") == true)
+            lines.removeLast()
+            try (lines.joined(separator: "\n") + "\n").write(to: log, atomically: true, encoding: .utf8)
+        }
+        try reg.updateRef("late", to: a, command: "late")
+        try dropLastCommitRecord()
+        XCTAssertEqual(try reg.verifyAuditLog().problems, [])
+        // The catalog's audit rows show the transaction committed.
+        try tamper(dir.url, "DELETE FROM tags; DELETE FROM ref_history; DELETE FROM refs;")
+        XCTAssertEqual(try reg.repair().skippedTransactions, [])
+        XCTAssertEqual(try reg.resolve("late"), a)
+        // With the catalog lost, a later write's prepare record settles it.
+        try reg.updateRef("later", to: a, command: "later")
+        try dropLastCommitRecord()
+        try reg.addTag("t", to: a, command: "tag")
+        for suffix in ["", "-wal", "-shm"] {
+            try? FileManager.default.removeItem(at: dir.url.appendingPathComponent("catalog.sqlite" + suffix))
+        }
+        let (fresh, report) = try Registry.repairCatalog(at: dir.url)
+        XCTAssertEqual(report.skippedTransactions, [])
+        XCTAssertEqual(try fresh.resolve("late"), a)
+        XCTAssertEqual(try fresh.resolve("later"), a)
+        XCTAssertEqual(try fresh.verifyAuditLog().problems, [])
     }
 }

@@ -109,10 +109,12 @@ final class IntegrityTests: XCTestCase {
         for suffix in ["", "-wal", "-shm"] {
             try? FileManager.default.removeItem(at: dir.url.appendingPathComponent("catalog.sqlite" + suffix))
         }
-        reg = try Registry.open(at: dir.url)
-        XCTAssertEqual(try reg!.list().count, 0)
-        XCTAssertEqual(Set(try reg!.checkIntegrity().map(\.kind)), [.notInCatalog])
-        XCTAssertEqual(try reg!.rebuildCatalog(), 2)
+        XCTAssertStoreError(try Registry.open(at: dir.url)) { $0 == .catalogMissing(path: dir.url.standardizedFileURL.path) }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: dir.url.appendingPathComponent("catalog.sqlite").path))
+        let repaired = try Registry.repairCatalog(at: dir.url)
+        reg = repaired.0
+        XCTAssertEqual(repaired.1.manifests, 2)
+        XCTAssertEqual(repaired.1.newlyIndexed, 2)
         XCTAssertEqual(try reg!.resolve("x"), b)
         XCTAssertEqual(try reg!.resolve("x@1"), a)
         XCTAssertEqual(try reg!.refHistory("x").map(\.command), ["one", "two"])

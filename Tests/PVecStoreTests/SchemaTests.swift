@@ -27,7 +27,7 @@ final class SchemaTests: XCTestCase {
         let tables = try reg.db.read { db in
             try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name")
         }
-        XCTAssertEqual(tables, ["artifacts", "audit_log", "edges", "grdb_migrations", "pins", "ref_history", "refs", "signatures",
+        XCTAssertEqual(tables, ["artifacts", "audit_anchor", "audit_log", "edges", "grdb_migrations", "pins", "ref_history", "refs", "signatures",
                                 "tags", "tokens", "trusted_keys"])
         let readme = try String(contentsOf: Self.schemaDir.appendingPathComponent("README.md"), encoding: .utf8)
         for t in tables where t != "grdb_migrations" { XCTAssertTrue(readme.contains("`\(t)`"), "README documents \(t)") }

@@ -45,26 +45,43 @@ extension PVec.Audit {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "verify",
-            abstract: "Recompute the audit chain; report edited, removed or reordered entries.",
-            discussion: "Exits non-zero when the chain is broken.")
+            abstract: "Recompute the audit chain; report edited, removed, reordered or unchained entries.",
+            discussion: """
+                Also compares the chain with the heads logs/refs recorded at each commit (a cut-off end \
+                or a rewritten chain) and the trust store with the chain's trust changes. \
+                Exits non-zero on any problem.
+                """)
 
         @OptionGroup var global: GlobalOptions
 
         func run() throws {
             let registry = try global.open(readonly: true)
             let r = try registry.verifyAuditLog()
-            let broken = r.problems.filter { $0.kind != .unchained }
+            func head(_ h: AuditHead?) -> JSONValue {
+                h.map { ["seq": .int($0.sequence), "hash": .string($0.hash)] } ?? .null
+            }
             if global.json {
                 Output.json(["entries": .int(Int64(r.entries)), "head": r.head.map { .string($0) } ?? .null,
-                             "intact": .bool(broken.isEmpty),
+                             "intact": .bool(r.isIntact), "anchor": head(r.anchor),
+                             "previous_chains": .array(r.previousChains.map(head)),
                              "problems": .array(r.problems.map { ["seq": .int($0.sequence), "kind": .string($0.kind.rawValue),
                                                                   "message": .string($0.message)] })])
             } else {
-                for p in r.problems { print("\(p.kind.rawValue)  seq \(p.sequence)  \(p.message)") }
-                print("\(r.entries) entries, head \(r.head.map { String($0.prefix(16)) } ?? "-"), \(broken.isEmpty ? "chain intact" : "\(broken.count) problem\(broken.count == 1 ? "" : "s")")")
+                for old in r.previousChains {
+                    print("restart  a repair started this chain; the previous one ended at "
+                          + (old.map { "seq \($0.sequence) head \($0.hash.prefix(16))" } ?? "an unknown head"))
+                }
+                for p in r.problems {
+                    print("\(p.kind.rawValue)  \(p.kind == .trustMismatch ? "trusted_keys" : "seq \(p.sequence)")  \(p.message)")
+                }
+                let anchor = r.anchor.map { ", anchored at seq \($0.sequence) in logs/refs" } ?? ""
+                let n = r.problems.count
+                print("\(r.entries) entries, head \(r.head.map { String($0.prefix(16)) } ?? "-")\(anchor), \(n == 0 ? "chain intact" : "\(n) problem\(n == 1 ? "" : "s")")")
             }
-            if !broken.isEmpty {
-                let first = broken[0]
+            if let first = r.problems.first {
+                if first.kind == .trustMismatch {
+                    throw AuditBroken(message: "trusted_keys disagrees with the audit chain: \(first.message)")
+                }
                 throw AuditBroken(message: "the audit log is broken at seq \(first.sequence): \(first.kind.rawValue) (\(first.message))")
             }
         }

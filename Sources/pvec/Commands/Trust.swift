@@ -7,7 +7,7 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Trust public keys as speaking for a team, and list them.",
             discussion: "Example: pvec trust add ed25519:AbC... --as team-a",
-            subcommands: [Add.self, List.self])
+            subcommands: [Add.self, Remove.self, List.self])
     }
 }
 
@@ -26,6 +26,25 @@ extension PVec.Trust {
                 Output.json(["key": .string(publicKey), "team": .string(team)])
             } else {
                 print("trusted \(ArtifactSignature.fingerprint(publicKey)) as \(team)")
+            }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Stop trusting a public key.")
+
+        @OptionGroup var global: GlobalOptions
+        @Argument(help: "The public key, ed25519:<base64>, as `pvec trust list` prints it.") var publicKey: String
+
+        func run() throws {
+            let registry = try global.open()
+            let team = try registry.untrust(key: publicKey, command: GlobalOptions.commandLine)
+            if global.json {
+                Output.json(["key": .string(publicKey), "team": team.map { .string($0) } ?? .null])
+            } else if let team {
+                print("no longer trusting \(ArtifactSignature.fingerprint(publicKey)) as \(team)")
+            } else {
+                print("\(ArtifactSignature.fingerprint(publicKey)) was not trusted; nothing changed")
             }
         }
     }
