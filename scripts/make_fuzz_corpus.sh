@@ -5,4 +5,4 @@
 set -eu
 PVEC_WRITE_FUZZ_CORPUS=1 swift test --skip-build --filter 'FuzzCorpusWriterTests/testWriteCorpus'
 swift test --skip-build --filter 'FuzzCorpusWriterTests/testValidSeedsParse'
-du -sh fixtures/fuzz
+du -sh --apparent-size fixtures/fuzz

@@ -17,7 +17,7 @@ final class ParserMessageCLITests: CLITestCase {
 
     func testExportOfBF16ToNpyIsAClearError() throws {
         try makeToyRegistry(prompts: ["a"])
-        let out = workDir.appendingPathComponent("a.npy")
+        let out = workDir.appendingPathComponent("exported-a.npy")
         let r = try refused(["export", "a", "--out", out.path, "--dtype", "BF16"], containing: "no bfloat16")
         XCTAssertTrue(r.stderr.contains("--format safetensors"), r.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "a refused export left a file")
