@@ -35,11 +35,16 @@ public struct LoadedTensor: Sendable {
     /// - Parameters:
     ///   - key: the tensor to take from a safetensors file holding several.
     public static func read(_ url: URL, key: String?) throws -> LoadedTensor {
+        // Before `detect` opens it: a FIFO or device would block or never end.
+        switch try FileKind.of(url) {
+        case .regular, .directory: break
+        case .other: throw OpsError.unreadable(url.path, "not a regular file (pvec imports files and PEFT adapter directories)")
+        }
         let format = TensorFileFormat.detect(url)
         switch format {
         case .peft:
             let adapter = try PEFTAdapter.read(directory: url)
-            let weights = try Data(contentsOf: url.appendingPathComponent(PEFTAdapter.weightsFile))
+            let weights = try readBytes(url.appendingPathComponent(PEFTAdapter.weightsFile))
             return LoadedTensor(tensor: adapter.tensor, format: .peft, sourceSHA256: Digest.sha256Hex(weights),
                                 key: PEFTAdapter.tensorKey, peftConfig: adapter.config)
         case .npy:
@@ -55,11 +60,38 @@ public struct LoadedTensor: Sendable {
         }
     }
 
+    /// The whole of a regular file, checked on the open descriptor (so a path swapped for a
+    /// FIFO or device after the check is still refused, without blocking).
     static func readBytes(_ url: URL) throws -> [UInt8] {
+        let fd = open(url.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw OpsError.unreadable(url.path, String(cString: strerror(errno))) }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw OpsError.unreadable(url.path, String(cString: strerror(errno))) }
+        guard st.st_mode & S_IFMT == S_IFREG else {
+            throw OpsError.unreadable(url.path, "not a regular file (pvec imports files and PEFT adapter directories)")
+        }
         do {
-            return Array(try Data(contentsOf: url))
+            return Array(try handle.readToEnd() ?? Data())
         } catch {
             throw OpsError.unreadable(url.path, error.localizedDescription)
+        }
+    }
+}
+
+/// What a path names, following symbolic links.
+enum FileKind {
+    case regular, directory, other
+
+    static func of(_ url: URL) throws -> FileKind {
+        var st = stat()
+        guard stat(url.path, &st) == 0 else {
+            throw OpsError.unreadable(url.path, String(cString: strerror(errno)))
+        }
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return .regular
+        case S_IFDIR: return .directory
+        default: return .other
         }
     }
 }

@@ -89,8 +89,15 @@ public enum PromptBundle {
     public static func read(_ url: URL) throws -> Contents {
         let path = url.path
         func bad(_ why: String) -> RemoteError { .badBundle(path: path, entry: why) }
+        var st = stat()
+        if stat(path, &st) == 0, st.st_mode & S_IFMT != S_IFREG { throw bad("not a regular file") }
         guard let data = FileManager.default.contents(atPath: path) else { throw bad("the file cannot be read") }
-        let bytes = [UInt8](data)
+        return try parse([UInt8](data), path: path)
+    }
+
+    /// Checks bundle bytes as `read(_:)` does; `path` only labels the errors.
+    static func parse(_ bytes: [UInt8], path: String) throws -> Contents {
+        func bad(_ why: String) -> RemoteError { .badBundle(path: path, entry: why) }
         guard bytes.count >= 20 + 32, Array(bytes[0..<8]) == magic else { throw bad("not a pvec bundle (no PVECBNDL header)") }
         let ver = bytes[8..<12].enumerated().reduce(UInt32(0)) { $0 | UInt32($1.element) << (8 * UInt32($1.offset)) }
         guard ver == version else { throw bad("bundle format \(ver) is not supported (this pvec reads \(version)); upgrade pvec") }
@@ -106,7 +113,7 @@ public enum PromptBundle {
         for (i, e) in entries.enumerated() {
             guard let kind = e["kind"]?.stringValue, let idText = e["id"]?.stringValue, let length = e["length"]?.intValue,
                   length >= 0 else { throw bad("index entry \(i + 1) is damaged") }
-            let label = "entry \(i + 1) (\(kind) \(idText.prefix(12)))"
+            let label = "entry \(i + 1) (\(printable(kind, 12)) \(printable(idText, 12)))"
             guard Int64(body - offset) >= length else {
                 throw bad("truncated at \(label): it needs \(length) bytes, \(max(0, body - offset)) are left")
             }
@@ -147,10 +154,16 @@ public enum PromptBundle {
             guard let a = s["artifact"]?.stringValue.flatMap(ArtifactID.init), let key = s["key"]?.stringValue,
                   let sig = s["signature"]?.stringValue else { throw bad("a signature in the index is damaged") }
             let signature = ArtifactSignature(artifact: a, key: key, signature: sig, signer: s["signer"]?.stringValue)
-            guard signature.isValid else { throw bad("the signature by \(key.prefix(24))… on \(a.short) does not verify") }
+            guard signature.isValid else { throw bad("the signature by \(printable(key, 24))… on \(a.short) does not verify") }
             contents.signatures.append(signature)
         }
         return contents
+    }
+
+    /// Untrusted text from a bundle cut to `limit` characters, anything but printable ASCII
+    /// shown as `?`, so an error message cannot carry terminal escapes or newlines.
+    static func printable(_ text: String, _ limit: Int) -> String {
+        String(text.unicodeScalars.prefix(limit).map { (0x20..<0x7F).contains($0.value) ? Character($0) : "?" })
     }
 
     /// What `importBundle` did.

@@ -137,9 +137,239 @@ public enum JSONValue: Hashable, Sendable, Codable {
 
     public subscript(key: String) -> JSONValue? { objectValue?[key] }
 
-    /// Parses JSON text (any JSON value at top level).
-    public static func parse(_ bytes: some DataProtocol) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+    /// The nesting depth `parse` allows by default (arrays and objects; manifests need 4).
+    public static let defaultMaxDepth = 128
+
+    /// Parses JSON text (RFC 8259, UTF-8; any JSON value at top level).
+    ///
+    /// Work and memory are linear in the input; nesting deeper than `maxDepth` arrays or
+    /// objects is refused rather than recursed into. Stricter than `JSONDecoder` where JSON
+    /// is ambiguous: duplicate object keys and unpaired surrogate escapes are errors.
+    /// Integral numbers within ±2^53 (and any integer literal that fits Int64) become `.int`,
+    /// so `parse(v.canonicalBytes)` gives back `v` for every value `parse` returns.
+    ///
+    /// ```swift
+    /// let v = try JSONValue.parse(Array(#"{"a":[1,2.5]}"#.utf8))   // ["a": [1, 2.5]]
+    /// ```
+    /// - Throws: `JSONValue.ParseError` with the byte offset of the problem.
+    public static func parse(_ bytes: some DataProtocol, maxDepth: Int = defaultMaxDepth) throws -> JSONValue {
+        let array = Array(bytes)
+        return try array.withUnsafeBufferPointer { buf in
+            var p = JSONParser(buf, maxDepth: maxDepth)
+            return try p.document()
+        }
+    }
+
+    /// Why text is not JSON that `parse` accepts.
+    public struct ParseError: Error, Equatable, LocalizedError, CustomStringConvertible {
+        /// Offset of the first byte at fault.
+        public var offset: Int
+        public var reason: String
+
+        public var errorDescription: String? { "not valid JSON at byte \(offset): \(reason)" }
+        public var description: String { errorDescription! }
+    }
+}
+
+/// A recursive-descent parser over UTF-8 bytes with an explicit depth bound.
+private struct JSONParser {
+    let s: UnsafeBufferPointer<UInt8>
+    let maxDepth: Int
+    var i = 0
+    var depth = 0
+
+    init(_ s: UnsafeBufferPointer<UInt8>, maxDepth: Int) {
+        self.s = s
+        self.maxDepth = maxDepth
+        // A UTF-8 byte order mark (some editors write one) is not part of the text.
+        if s.count >= 3, s[0] == 0xEF, s[1] == 0xBB, s[2] == 0xBF { i = 3 }
+    }
+
+    func fail(_ reason: String, at offset: Int? = nil) -> JSONValue.ParseError {
+        JSONValue.ParseError(offset: offset ?? i, reason: reason)
+    }
+
+    mutating func document() throws -> JSONValue {
+        let v = try value()
+        skipSpace()
+        guard i == s.count else { throw fail("unexpected text after the value") }
+        return v
+    }
+
+    mutating func skipSpace() {
+        while i < s.count, s[i] == 0x20 || s[i] == 0x0A || s[i] == 0x0D || s[i] == 0x09 { i += 1 }
+    }
+
+    mutating func value() throws -> JSONValue {
+        skipSpace()
+        guard i < s.count else { throw fail("unexpected end of text") }
+        switch s[i] {
+        case UInt8(ascii: "{"): return try object()
+        case UInt8(ascii: "["): return try array()
+        case UInt8(ascii: "\""): return .string(try string())
+        case UInt8(ascii: "t"): try word("true"); return .bool(true)
+        case UInt8(ascii: "f"): try word("false"); return .bool(false)
+        case UInt8(ascii: "n"): try word("null"); return .null
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
+        default: throw fail("unexpected character")
+        }
+    }
+
+    mutating func word(_ w: StaticString) throws {
+        let n = w.utf8CodeUnitCount
+        guard s.count - i >= n else { throw fail("unexpected end of text") }
+        for k in 0..<n where s[i + k] != w.utf8Start[k] { throw fail("unexpected character") }
+        i += n
+    }
+
+    mutating func enter() throws {
+        depth += 1
+        guard depth <= maxDepth else { throw fail("nested deeper than \(maxDepth) arrays or objects") }
+        i += 1
+    }
+
+    mutating func array() throws -> JSONValue {
+        try enter()
+        defer { depth -= 1 }
+        var items: [JSONValue] = []
+        skipSpace()
+        if i < s.count, s[i] == UInt8(ascii: "]") { i += 1; return .array(items) }
+        while true {
+            items.append(try value())
+            skipSpace()
+            guard i < s.count else { throw fail("unterminated array") }
+            if s[i] == UInt8(ascii: ",") { i += 1; continue }
+            guard s[i] == UInt8(ascii: "]") else { throw fail("expected ',' or ']'") }
+            i += 1
+            return .array(items)
+        }
+    }
+
+    mutating func object() throws -> JSONValue {
+        try enter()
+        defer { depth -= 1 }
+        var members: [String: JSONValue] = [:]
+        skipSpace()
+        if i < s.count, s[i] == UInt8(ascii: "}") { i += 1; return .object(members) }
+        while true {
+            skipSpace()
+            guard i < s.count, s[i] == UInt8(ascii: "\"") else { throw fail("expected a string key") }
+            let keyOffset = i
+            let key = try string()
+            skipSpace()
+            guard i < s.count, s[i] == UInt8(ascii: ":") else { throw fail("expected ':'") }
+            i += 1
+            let v = try value()
+            guard members.updateValue(v, forKey: key) == nil else { throw fail("duplicate key", at: keyOffset) }
+            skipSpace()
+            guard i < s.count else { throw fail("unterminated object") }
+            if s[i] == UInt8(ascii: ",") { i += 1; continue }
+            guard s[i] == UInt8(ascii: "}") else { throw fail("expected ',' or '}'") }
+            i += 1
+            return .object(members)
+        }
+    }
+
+    /// A string starting at the opening quote; checks UTF-8 and escapes.
+    mutating func string() throws -> String {
+        let start = i
+        i += 1
+        var out: [UInt8] = []
+        var runStart = i
+        while true {
+            guard i < s.count else { throw fail("unterminated string", at: start) }
+            let b = s[i]
+            if b == UInt8(ascii: "\"") { break }
+            if b < 0x20 { throw fail("control character in a string") }
+            if b != UInt8(ascii: "\\") { i += 1; continue }
+            out.append(contentsOf: s[runStart..<i])
+            i += 1
+            guard i < s.count else { throw fail("unterminated string", at: start) }
+            switch s[i] {
+            case UInt8(ascii: "\""): out.append(0x22)
+            case UInt8(ascii: "\\"): out.append(0x5C)
+            case UInt8(ascii: "/"): out.append(0x2F)
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                let escape = i - 1
+                var scalar = try hex4()
+                if (0xD800..<0xDC00).contains(scalar) {
+                    guard s.count - i >= 7, s[i + 1] == UInt8(ascii: "\\"), s[i + 2] == UInt8(ascii: "u") else {
+                        throw fail("unpaired surrogate escape", at: escape)
+                    }
+                    i += 2
+                    let low = try hex4()
+                    guard (0xDC00..<0xE000).contains(low) else { throw fail("unpaired surrogate escape", at: escape) }
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
+                } else if (0xDC00..<0xE000).contains(scalar) {
+                    throw fail("unpaired surrogate escape", at: escape)
+                }
+                out.append(contentsOf: Array(String(Character(Unicode.Scalar(scalar)!)).utf8))
+            default:
+                throw fail("unknown escape")
+            }
+            i += 1
+            runStart = i
+        }
+        out.append(contentsOf: s[runStart..<i])
+        i += 1
+        guard let text = String(validating: out, as: UTF8.self) else { throw fail("a string is not valid UTF-8", at: start) }
+        return text
+    }
+
+    /// Four hex digits after `\u`; leaves `i` on the last one.
+    mutating func hex4() throws -> UInt32 {
+        guard s.count - i > 4 else { throw fail("unterminated \\u escape") }
+        var v: UInt32 = 0
+        for k in 1...4 {
+            let c = s[i + k]
+            let d: UInt8
+            switch c {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): d = c - UInt8(ascii: "0")
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): d = c - UInt8(ascii: "a") + 10
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): d = c - UInt8(ascii: "A") + 10
+            default: throw fail("bad \\u escape", at: i + k)
+            }
+            v = v << 4 | UInt32(d)
+        }
+        i += 4
+        return v
+    }
+
+    /// RFC 8259 number grammar; integers stay exact, everything else is a finite Double.
+    mutating func number() throws -> JSONValue {
+        let start = i
+        func digits() -> Int {
+            let from = i
+            while i < s.count, s[i] >= UInt8(ascii: "0"), s[i] <= UInt8(ascii: "9") { i += 1 }
+            return i - from
+        }
+        if s[i] == UInt8(ascii: "-") { i += 1 }
+        let intStart = i
+        let n = digits()
+        guard n > 0 else { throw fail("bad number", at: start) }
+        guard n == 1 || s[intStart] != UInt8(ascii: "0") else { throw fail("leading zero in a number", at: start) }
+        var integral = true
+        if i < s.count, s[i] == UInt8(ascii: ".") {
+            i += 1
+            integral = false
+            guard digits() > 0 else { throw fail("bad number", at: start) }
+        }
+        if i < s.count, s[i] == UInt8(ascii: "e") || s[i] == UInt8(ascii: "E") {
+            i += 1
+            integral = false
+            if i < s.count, s[i] == UInt8(ascii: "+") || s[i] == UInt8(ascii: "-") { i += 1 }
+            guard digits() > 0 else { throw fail("bad number", at: start) }
+        }
+        let text = String(decoding: s[start..<i], as: UTF8.self)
+        if integral, let v = Int64(text) { return .int(v) }
+        guard let d = Double(text), d.isFinite else { throw fail("number out of range", at: start) }
+        if d == d.rounded(), abs(d) <= 9_007_199_254_740_992 { return .int(Int64(d)) }
+        return .double(d)
     }
 }
 

@@ -131,6 +131,9 @@ public struct Manifest: Hashable, Sendable {
         if let s = o["shape"] {
             guard let dims = s.arrayValue?.compactMap({ $0.intValue }), dims.count == s.arrayValue?.count,
                   dims.allSatisfy({ $0 >= 0 }) else { throw bad("shape must be an array of non-negative integers") }
+            guard Shape.isPlausible(dims) else {
+                throw bad("shape is too large (at most \(Shape.maxRank) dimensions, each below 2^31, \(Shape.maxCount) elements)")
+            }
             self.shape = Shape(dims.map { Int($0) })
         } else {
             self.shape = nil
@@ -145,6 +148,7 @@ public struct Manifest: Hashable, Sendable {
             guard let model = b["model"]?.stringValue, let width = b["width"]?.intValue else {
                 throw bad("backbone needs model and width")
             }
+            guard width >= 0, width <= Int64(Int32.max) else { throw bad("backbone width must be between 0 and 2^31 - 1") }
             self.backbone = Backbone(model: model, width: Int(width), embedding: b["embedding"]?.stringValue)
         } else {
             self.backbone = nil

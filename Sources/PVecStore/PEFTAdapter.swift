@@ -41,15 +41,16 @@ public enum PEFTAdapter {
             throw bad(directory, "no \(configFile) in the directory (is it a PEFT adapter saved with save_pretrained?)")
         }
         let config: JSONValue
+        let configBytes = try readRegularFile(configURL, limit: maxConfigBytes)
         do {
-            config = try JSONValue.parse(Data(contentsOf: configURL))
+            config = try JSONValue.parse(configBytes)
         } catch {
-            throw bad(configURL, "not valid JSON")
+            throw bad(configURL, "\(error)")
         }
         guard config.objectValue != nil else { throw bad(configURL, "the config is not a JSON object") }
         let type = config["peft_type"]?.stringValue
         guard type == peftType else {
-            throw bad(configURL, "peft_type is \(type.map { "'\($0)'" } ?? "missing"), pvec reads \(peftType) adapters only")
+            throw bad(configURL, "peft_type is \(config["peft_type"].map { String($0.canonicalString.prefix(40)) } ?? "missing"), pvec reads \(peftType) adapters only")
         }
         let tokens = try positiveInt(config, "num_virtual_tokens", required: true, configURL)!
         let submodules = try positiveInt(config, "num_transformer_submodules", required: false, configURL)
@@ -65,7 +66,7 @@ public enum PEFTAdapter {
         }
         let tensor: Tensor
         do {
-            let file = try SafetensorsFile(bytes: Array(try Data(contentsOf: weightsURL)))
+            let file = try SafetensorsFile(bytes: try readRegularFile(weightsURL, limit: nil))
             tensor = try file.tensor(tensorKey)
         } catch let e as TensorError {
             throw bad(weightsURL, e.localizedDescription)
@@ -83,13 +84,37 @@ public enum PEFTAdapter {
         return Contents(tensor: tensor, config: config)
     }
 
+    /// The largest `adapter_config.json` read (PEFT writes about 1 KB).
+    public static let maxConfigBytes = 1 << 20
+
+    /// A regular file's bytes (following links); a FIFO, device or oversized config is refused
+    /// without blocking or reading it whole.
+    static func readRegularFile(_ url: URL, limit: Int?) throws -> [UInt8] {
+        func bad(_ why: String) -> StoreError { .invalidAdapter(path: url.path, reason: why) }
+        let fd = open(url.path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { throw bad("cannot be read (\(String(cString: strerror(errno))))") }
+        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        var st = stat()
+        guard fstat(fd, &st) == 0, st.st_mode & S_IFMT == S_IFREG else { throw bad("not a regular file") }
+        if let limit, st.st_size > limit { throw bad("\(st.st_size) bytes is more than the \(limit) pvec reads") }
+        do {
+            let data = try (limit.map { try handle.read(upToCount: $0 + 1) } ?? handle.readToEnd()) ?? Data()
+            if let limit, data.count > limit { throw bad("more than the \(limit) bytes pvec reads") }
+            return Array(data)
+        } catch let e as StoreError {
+            throw e
+        } catch {
+            throw bad("cannot be read (\(error.localizedDescription))")
+        }
+    }
+
     private static func positiveInt(_ config: JSONValue, _ key: String, required: Bool, _ url: URL) throws -> Int? {
         guard let v = config[key], v != .null else {
             if required { throw StoreError.invalidAdapter(path: url.path, reason: "\(key) is missing") }
             return nil
         }
         guard let i = v.intValue, i > 0, i <= Int64(Int32.max) else {
-            throw StoreError.invalidAdapter(path: url.path, reason: "\(key) must be a positive integer, found \(v.canonicalString)")
+            throw StoreError.invalidAdapter(path: url.path, reason: "\(key) must be a positive integer, found \(v.canonicalString.prefix(40))")
         }
         return Int(i)
     }

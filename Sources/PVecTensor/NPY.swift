@@ -81,12 +81,12 @@ public enum NPY {
         }
         let keys = Set(dict.map(\.key))
         guard keys == ["descr", "fortran_order", "shape"], dict.count == 3 else {
-            throw TensorError.malformedHeader("the .npy header must have exactly the keys descr, fortran_order, shape; found \(dict.map(\.key).sorted())")
+            throw TensorError.malformedHeader("the .npy header must have exactly the keys descr, fortran_order, shape; found \(dict.map(\.key).sorted().prefix(8).map { TensorError.quoted($0, limit: 30) }.joined(separator: ", "))")
         }
         let value = { (k: String) in dict.first { $0.key == k }!.value }
 
         guard case .string(let descr) = value("descr") else {
-            throw TensorError.unsupportedDType("\(value("descr")) (structured .npy arrays are not tensors)")
+            throw TensorError.unsupportedNPYDType("\(TensorError.quoted(value("descr").description)) (structured .npy arrays are not tensors)")
         }
         guard case .bool(let fortran) = value("fortran_order") else {
             throw TensorError.malformedHeader("fortran_order must be True or False")
@@ -94,14 +94,17 @@ public enum NPY {
         guard case .tuple(let dimsAny) = value("shape") else {
             throw TensorError.malformedHeader("shape must be a tuple of integers")
         }
+        guard dimsAny.count <= Shape.maxRank else {
+            throw TensorError.malformedHeader("shape has \(dimsAny.count) dimensions; pvec reads at most \(Shape.maxRank)")
+        }
         var dims: [Int] = []
         var total: Int64 = 1
         for d in dimsAny {
             guard case .int(let n) = d, n >= 0, n <= Int64(Int32.max) else {
-                throw TensorError.malformedHeader("shape holds a bad dimension \(d)")
+                throw TensorError.malformedHeader("shape holds a bad dimension \(TensorError.quoted(d.description, limit: 30))")
             }
             let (p, o) = total.multipliedReportingOverflow(by: n)
-            guard !o, p < Int64(1) << 40 else { throw TensorError.malformedHeader("shape \(dimsAny) is too large") }
+            guard !o, p < Int64(1) << 40 else { throw TensorError.malformedHeader("shape \(TensorError.quoted(PythonLiteral.tuple(dimsAny).description)) is too large") }
             total = p
             dims.append(Int(n))
         }
@@ -139,15 +142,19 @@ public enum NPY {
 
     /// Maps a numpy type string to a dtype and byte order.
     static func parseDescr(_ descr: String) throws -> (DType, littleEndian: Bool) {
+        // Quoted as in the file, cut short: the header can hold up to 1 MiB of anything.
+        let shown = TensorError.quoted(descr, limit: 40)
         let chars = Array(descr.unicodeScalars)
-        guard chars.count >= 3 else { throw TensorError.unknownDType("npy '\(descr)'") }
+        guard chars.count >= 3, chars.count <= 8 else { throw TensorError.unsupportedNPYDType(shown) }
         let order = chars[0]
         let kind = chars[1]
-        guard let size = Int(String(String.UnicodeScalarView(chars[2...]))) else {
-            throw TensorError.unknownDType("npy '\(descr)'")
+        let digits = chars[2...]
+        guard digits.allSatisfy({ ("0"..."9").contains($0) }),
+              let size = Int(String(String.UnicodeScalarView(digits))) else {
+            throw TensorError.unsupportedNPYDType(shown)
         }
         guard "<>|=".unicodeScalars.contains(order), "biufcmMOSUV".unicodeScalars.contains(kind) else {
-            throw TensorError.unknownDType("npy '\(descr)'")
+            throw TensorError.unsupportedNPYDType(shown)
         }
         let dtype: DType
         switch (kind, size) {
@@ -155,7 +162,7 @@ public enum NPY {
         case ("f", 4): dtype = .f32
         case ("f", 8): dtype = .f64
         default:
-            throw TensorError.unsupportedDType("npy '\(descr)'")
+            throw TensorError.unsupportedNPYDType(shown)
         }
         switch order {
         case "<": return (dtype, true)
@@ -163,7 +170,7 @@ public enum NPY {
         case "=": return (dtype, UInt16(1).littleEndian == 1)
         default:
             // '|' means "byte order not applicable", true only of 1-byte types.
-            throw TensorError.malformedHeader("byte order '|' in '\(descr)' is only meaningful for 1-byte types")
+            throw TensorError.malformedHeader("byte order '|' in \(TensorError.quoted(descr)) is only meaningful for 1-byte types")
         }
     }
 
@@ -175,16 +182,30 @@ public enum NPY {
     ///
     /// Version 1.0 is used unless the header needs more than 65,535 bytes, then 2.0.
     ///
-    /// - Parameter dtype: F32 (`<f4`, the default), F16 (`<f2`) or F64 (`<f8`).
-    /// - Precondition: `dtype` is one of those three.
-    public static func encode(_ tensor: Tensor, dtype: DType = .f32) -> [UInt8] {
-        let descr: String
+    /// The `<f4` encoding (never fails); see `encode(_:dtype:)`.
+    public static func encode(_ tensor: Tensor) -> [UInt8] {
+        encode(tensor, descr: "<f4", dtype: .f32)
+    }
+
+    /// Encodes as F32 (`<f4`), F16 (`<f2`) or F64 (`<f8`).
+    ///
+    /// - Throws: `TensorError.npyCannotWrite` for any other dtype (numpy has no bfloat16).
+    public static func encode(_ tensor: Tensor, dtype: DType) throws -> [UInt8] {
+        guard let descr = descr(writing: dtype) else { throw TensorError.npyCannotWrite(dtype) }
+        return encode(tensor, descr: descr, dtype: dtype)
+    }
+
+    /// The type string the writer uses for `dtype`, nil if it cannot write it.
+    public static func descr(writing dtype: DType) -> String? {
         switch dtype {
-        case .f32: descr = "<f4"
-        case .f16: descr = "<f2"
-        case .f64: descr = "<f8"
-        default: preconditionFailure(".npy writing supports F32, F16 and F64, not \(dtype.rawValue)")
+        case .f32: return "<f4"
+        case .f16: return "<f2"
+        case .f64: return "<f8"
+        default: return nil
         }
+    }
+
+    private static func encode(_ tensor: Tensor, descr: String, dtype: DType) -> [UInt8] {
         let dims = tensor.shape.dims
         let shapeRepr = dims.count == 1 ? "(\(dims[0]),)" : "(" + dims.map(String.init).joined(separator: ", ") + ")"
         var dict = "{'descr': '\(descr)', 'fortran_order': False, 'shape': \(shapeRepr), }"

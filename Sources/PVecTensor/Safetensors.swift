@@ -53,6 +53,9 @@ public struct SafetensorsFile: Sendable {
         guard String(validating: headerBytes, as: UTF8.self) != nil else {
             throw TensorError.malformedHeader("the JSON header is not valid UTF-8")
         }
+        guard Self.nestingDepth(headerBytes) <= Self.maxHeaderDepth else {
+            throw TensorError.malformedHeader("the JSON header nests deeper than \(Self.maxHeaderDepth) levels or its brackets do not balance")
+        }
         let json: Any
         do {
             json = try JSONSerialization.jsonObject(with: Data(headerBytes), options: [])
@@ -72,7 +75,7 @@ public struct SafetensorsFile: Sendable {
                 var out: [String: String] = [:]
                 for (k, v) in m {
                     guard let s = v as? String else {
-                        throw TensorError.malformedHeader("__metadata__ value for '\(k)' is not a string")
+                        throw TensorError.malformedHeader("__metadata__ value for \(TensorError.quoted(k)) is not a string")
                     }
                     out[k] = s
                 }
@@ -86,13 +89,13 @@ public struct SafetensorsFile: Sendable {
         var cursor = 0
         for e in entries {
             guard e.offsets.upperBound <= dataSize else {
-                throw TensorError.badOffsets("'\(e.name)' ends at byte \(e.offsets.upperBound) but the data section has \(dataSize) bytes (file truncated?)")
+                throw TensorError.badOffsets("\(TensorError.quoted(e.name)) ends at byte \(e.offsets.upperBound) but the data section has \(dataSize) bytes (file truncated?)")
             }
             if e.offsets.lowerBound < cursor {
-                throw TensorError.overlappingOrGap("'\(e.name)' starts at \(e.offsets.lowerBound), overlapping the previous tensor which ends at \(cursor)")
+                throw TensorError.overlappingOrGap("\(TensorError.quoted(e.name)) starts at \(e.offsets.lowerBound), overlapping the previous tensor which ends at \(cursor)")
             }
             if e.offsets.lowerBound > cursor {
-                throw TensorError.overlappingOrGap("hole of \(e.offsets.lowerBound - cursor) bytes before '\(e.name)'")
+                throw TensorError.overlappingOrGap("hole of \(e.offsets.lowerBound - cursor) bytes before \(TensorError.quoted(e.name))")
             }
             cursor = e.offsets.upperBound
         }
@@ -105,40 +108,70 @@ public struct SafetensorsFile: Sendable {
         self.dataStart = headerEnd
     }
 
+    /// The deepest nesting a header may have (a valid one has 3: the object, an entry, its shape).
+    static let maxHeaderDepth = 16
+
+    /// The deepest nesting of arrays and objects in JSON text, ignoring brackets in strings;
+    /// checked before the JSON parser runs so that it never recurses on hostile depth.
+    static func nestingDepth(_ text: ArraySlice<UInt8>) -> Int {
+        var depth = 0, deepest = 0
+        var inString = false, escaped = false
+        for b in text {
+            if inString {
+                if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+                continue
+            }
+            switch b {
+            case UInt8(ascii: "\""): inString = true
+            case UInt8(ascii: "["), UInt8(ascii: "{"):
+                depth += 1
+                deepest = max(deepest, depth)
+            case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                depth -= 1
+                if depth < 0 { return Int.max }   // not JSON; never let a parser see it
+            default: break
+            }
+        }
+        return deepest
+    }
+
     private static func parseEntry(name: String, _ value: Any) throws -> SafetensorsEntry {
         guard let dict = value as? [String: Any] else {
-            throw TensorError.malformedHeader("entry '\(name)' is not an object")
+            throw TensorError.malformedHeader("entry \(TensorError.quoted(name)) is not an object")
         }
         guard let dtypeString = dict["dtype"] as? String else {
-            throw TensorError.malformedHeader("entry '\(name)' has no dtype")
+            throw TensorError.malformedHeader("entry \(TensorError.quoted(name)) has no dtype")
         }
         guard let dtype = DType(rawValue: dtypeString) else {
-            throw TensorError.unknownDType(dtypeString)
+            throw TensorError.unknownDType(String(TensorError.quoted(dtypeString, limit: 20).dropFirst().dropLast()))
         }
         guard let shapeAny = dict["shape"] as? [Any] else {
-            throw TensorError.malformedHeader("entry '\(name)' has no shape array")
+            throw TensorError.malformedHeader("entry \(TensorError.quoted(name)) has no shape array")
+        }
+        guard shapeAny.count <= Shape.maxRank else {
+            throw TensorError.malformedHeader("entry \(TensorError.quoted(name)) has \(shapeAny.count) dimensions; pvec reads at most \(Shape.maxRank)")
         }
         var dims: [Int] = []
         for d in shapeAny {
             guard let n = integer(d), n >= 0, n <= Int64(Int32.max) else {
-                throw TensorError.malformedHeader("entry '\(name)' has a bad dimension \(d)")
+                throw TensorError.malformedHeader("entry \(TensorError.quoted(name)) has a bad dimension \(TensorError.quoted("\(d)", limit: 30))")
             }
             dims.append(Int(n))
         }
         guard let offs = dict["data_offsets"] as? [Any], offs.count == 2,
               let begin = integer(offs[0]), let end = integer(offs[1]),
               begin >= 0, end >= begin else {
-            throw TensorError.malformedHeader("entry '\(name)' needs data_offsets [begin, end] of integers with begin <= end")
+            throw TensorError.malformedHeader("entry \(TensorError.quoted(name)) needs data_offsets [begin, end] of integers with begin <= end")
         }
         var count: Int64 = 1
         for d in dims {
             let (p, o) = count.multipliedReportingOverflow(by: Int64(d))
-            guard !o, p < Int64(1) << 40 else { throw TensorError.badOffsets("'\(name)' shape \(dims) is too large") }
+            guard !o, p < Int64(1) << 40 else { throw TensorError.badOffsets("\(TensorError.quoted(name)) shape \(dims) is too large") }
             count = p
         }
         let expected = count * Int64(dtype.size)
         guard end - begin == expected else {
-            throw TensorError.badOffsets("'\(name)' spans \(end - begin) bytes but \(dtype.rawValue) \(dims) needs \(expected)")
+            throw TensorError.badOffsets("\(TensorError.quoted(name)) spans \(end - begin) bytes but \(dtype.rawValue) \(dims) needs \(expected)")
         }
         return SafetensorsEntry(name: name, dtype: dtype, shape: Shape(dims),
                                 offsets: Int(begin)..<Int(end))

@@ -7,6 +7,26 @@
 public struct Shape: Hashable, Sendable, Codable, CustomStringConvertible, ExpressibleByArrayLiteral {
     public var dims: [Int]
 
+    /// The most dimensions a file may declare (numpy's own limit is 64).
+    public static let maxRank = 64
+    /// The most elements a file or manifest may declare (2^40, 4 TiB of F32): far above any
+    /// prompt, and low enough that element counts times 8 never overflow.
+    public static let maxCount: Int64 = 1 << 40
+
+    /// Whether dims are non-negative, at most `maxRank` of them, each at most Int32.max, with
+    /// a product below `maxCount`: the check to run on dimensions read from outside.
+    public static func isPlausible(_ dims: [Int64]) -> Bool {
+        guard dims.count <= maxRank else { return false }
+        var total: Int64 = 1
+        for d in dims {
+            guard d >= 0, d <= Int64(Int32.max) else { return false }
+            let (p, o) = total.multipliedReportingOverflow(by: d)
+            guard !o, p < maxCount else { return false }
+            total = p
+        }
+        return true
+    }
+
     public init(_ dims: [Int]) {
         precondition(dims.allSatisfy { $0 >= 0 }, "Shape dimensions must be non-negative")
         self.dims = dims

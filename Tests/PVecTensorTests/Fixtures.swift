@@ -53,7 +53,7 @@ func assertThrows<T>(_ expected: TensorErrorKind, _ body: @autoclosure () throws
 enum TensorErrorKind {
     case truncated, malformedHeader, headerTooLarge, badOffsets, overlappingOrGap
     case unknownDType, unsupportedDType, missingKey, ambiguousKey, fortranOrder
-    case nonFinite, shapeMismatch
+    case nonFinite, shapeMismatch, unsupportedNPYDType, npyCannotWrite
 
     func matches(_ error: Error) -> Bool {
         guard let e = error as? TensorError else { return false }
@@ -63,7 +63,8 @@ enum TensorErrorKind {
              (.overlappingOrGap, .overlappingOrGap), (.unknownDType, .unknownDType),
              (.unsupportedDType, .unsupportedDType), (.missingKey, .missingKey),
              (.ambiguousKey, .ambiguousKey), (.fortranOrder, .fortranOrder),
-             (.nonFinite, .nonFinite), (.shapeMismatch, .shapeMismatch):
+             (.nonFinite, .nonFinite), (.shapeMismatch, .shapeMismatch),
+             (.unsupportedNPYDType, .unsupportedNPYDType), (.npyCannotWrite, .npyCannotWrite):
             return true
         default:
             return false

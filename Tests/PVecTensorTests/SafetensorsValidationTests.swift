@@ -109,7 +109,12 @@ final class SafetensorsValidationTests: XCTestCase {
                                      .badOffsets("x"), .overlappingOrGap("x"), .unknownDType("x"),
                                      .unsupportedDType("x"), .missingKey(key: "k", available: []),
                                      .ambiguousKey(available: ["a"]), .fortranOrder, .nonFinite("x"),
-                                     .shapeMismatch("x")]
-        for e in errors { XCTAssertFalse((e.errorDescription ?? "").isEmpty, "\(e)") }
+                                     .shapeMismatch("x"), .unsupportedNPYDType("'<i4'"), .npyCannotWrite(.bf16)]
+        for e in errors {
+            XCTAssertFalse((e.errorDescription ?? "").isEmpty, "\(e)")
+            // Interpolation gives the message too, never Swift case syntax like `headerTooLarge(size: 2, limit: 1)`.
+            XCTAssertEqual("\(e)", e.errorDescription)
+            XCTAssertNil("\(e)".range(of: #"^[a-zA-Z]+\("#, options: .regularExpression), "\(e)")
+        }
     }
 }
