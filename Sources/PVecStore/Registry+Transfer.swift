@@ -48,8 +48,9 @@ extension Registry {
                 parents[r["child"], default: []].append(r["parent"])
                 if (r["role"] as String) == ParentRole.evaluated.rawValue { evaluations[r["parent"], default: []].append(r["child"]) }
             }
-            var blobOf: [String: String] = [:]
-            for r in try Row.fetchAll(db, sql: "SELECT id, blob FROM artifacts") { blobOf[r["id"]] = r["blob"] }
+            // Evaluations have no blob: the value is nil, but the key must be there.
+            var blobOf: [String: String?] = [:]
+            for r in try Row.fetchAll(db, sql: "SELECT id, blob FROM artifacts") { blobOf[r["id"]] = .some(r["blob"] as String?) }
             for root in roots where blobOf.index(forKey: root.hex) == nil { throw StoreError.unknownName(root.hex) }
             var order: [String] = []
             var state: [String: Bool] = [:]  // false: on the stack, true: emitted

@@ -90,24 +90,3 @@ extension XCTestCase {
     }
 }
 
-// MARK: - Seeds for the PVB1 restriction
-
-enum PVB1Guard {
-    /// TODO(issue 9, item 1): remove once BlobEncoding bounds its allocation by the data
-    /// present. Until then a mutated PVB1 length field would allocate what it announces
-    /// (up to 2^36 bytes) and kill the test process, so inputs holding a PVB1 header that
-    /// announces more than `maxLength` bytes are skipped.
-    static let enabled = true
-    static let maxLength: UInt64 = 1 << 20
-
-    /// True when some "PVB1" header in `bytes` announces more than `maxLength` bytes.
-    static func announcesTooMuch(_ bytes: [UInt8]) -> Bool {
-        guard enabled, bytes.count >= 13 else { return false }
-        for i in 0...(bytes.count - 13) where bytes[i] == 0x50 && bytes[i + 1] == 0x56 && bytes[i + 2] == 0x42 && bytes[i + 3] == 0x31 {
-            var n: UInt64 = 0
-            for k in 0..<8 { n |= UInt64(bytes[i + 5 + k]) << (8 * UInt64(k)) }
-            if n > maxLength { return true }
-        }
-        return false
-    }
-}
