@@ -4,6 +4,17 @@ import XCTest
 @testable import PVecStore
 
 final class LineageTests: XCTestCase {
+    /// An evaluation has no blob; as a root of a transfer it still travels, with its subject.
+    func testClosureOfAnEvaluationRoot() throws {
+        let dir = try TempDir()
+        let reg = try Registry.create(at: dir.url)
+        let p = try Fixtures.prompt(reg, seed: 1)
+        let e = try Fixtures.evaluation(reg, of: p, score: 0.75)
+        let c = try reg.closure(of: [e])
+        XCTAssertEqual(c.manifests, [p, e])
+        XCTAssertEqual(c.blobs, [try reg.manifest(p).blob!])
+    }
+
     func testChainAndDiamond() throws {
         let dir = try TempDir()
         let reg = try Registry.create(at: dir.url)
