@@ -4,6 +4,8 @@ import Foundation
 public enum StoreError: Error, Equatable, LocalizedError {
     /// A manifest's JSON is missing a field or holds a bad value.
     case malformedManifest(String)
+    /// A recipe whose op no recipe type knows, or whose parameters are missing or malformed.
+    case malformedRecipe(op: String, reason: String)
     /// A manifest of a format version this pvec does not read.
     case unsupportedSchema(found: Int, supported: Int)
     /// The directory holds no registry (no `pvec-registry` marker file).
@@ -55,6 +57,8 @@ public enum StoreError: Error, Equatable, LocalizedError {
         switch self {
         case .malformedManifest(let why):
             return "malformed manifest: \(why)"
+        case .malformedRecipe(let op, let reason):
+            return "recipe \(TerminalText.quoted(op)) cannot be read: \(reason); the manifest was written by another pvec or edited"
         case .unsupportedSchema(let found, let supported):
             return "manifest schema \(found) is not supported (this pvec reads schema \(supported)); upgrade pvec"
         case .notARegistry(let path):
