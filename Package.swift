@@ -1,16 +1,18 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Layers, arrows pointing down only:
-//   pvec (CLI)
-//   PVecTrain        prompt tuning, evaluation, datasets
-//   PVecModel        frozen backbones (tokenizer, forward, backward to inputs)
-//   PVecRemote       bundles, signatures, registry server and client
-//   PVecOps          registry operations with provenance (store + algebra)
-//   PVecStore        blobs, catalog, refs, lineage, formats
-//   PVecAlgebra      arithmetic and merges on tensors
-//   PVecTensor       Tensor, BLAS, dtypes, safetensors / npy codecs
+// Layers; a target imports only targets below it (docs/architecture.md draws the graph):
+//   pvec (CLI)       parses, calls one library function, prints
+//   PVecTrain        prompt tuning, mixtures, evaluation, datasets      -> PVecModel, PVecOps
+//   PVecRemote       bundles, signatures, registry server and client    -> PVecStore
+//   PVecOps          registry operations with provenance                -> PVecAlgebra, PVecStore
+//   PVecModel        frozen backbones (tokenizer, forward, backward)    -> PVecTensor
+//   PVecReport       text and SVG output for people (tables, heat maps) -> PVecTensor
+//   PVecStore        blobs, catalog, refs, lineage, formats             -> PVecTensor
+//   PVecAlgebra      arithmetic and merges on tensors                   -> PVecTensor
+//   PVecTensor       Tensor, BLAS, dtypes, safetensors / npy codecs     -> CBLAS
 //   CBLAS, CZlib     system libraries
+// Each target declares exactly the modules its files import.
 let package = Package(
     name: "pvec",
     platforms: [.macOS(.v13)],
@@ -41,30 +43,38 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .target(name: "PVecOps", dependencies: ["PVecTensor", "PVecAlgebra", "PVecStore"]),
-        .target(name: "PVecModel", dependencies: ["PVecTensor", "CBLAS"]),
+        .target(name: "PVecModel", dependencies: ["PVecTensor"]),
+        .target(name: "PVecReport", dependencies: ["PVecTensor"]),
         // Publishing: bundles, signatures, the registry server and its client.
         .target(name: "PVecRemote", dependencies: [
             "PVecStore", "PVecTensor",
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "Hummingbird", package: "hummingbird"),
         ]),
-        .target(name: "PVecTrain", dependencies: ["PVecModel", "PVecOps", "PVecStore", "PVecAlgebra", "PVecTensor"]),
+        .target(name: "PVecTrain", dependencies: ["PVecModel", "PVecOps", "PVecStore", "PVecTensor"]),
         .executableTarget(name: "pvec", dependencies: [
-            "PVecTrain", "PVecOps", "PVecStore", "PVecModel", "PVecAlgebra", "PVecTensor", "PVecRemote",
+            "PVecTrain", "PVecOps", "PVecStore", "PVecModel", "PVecTensor", "PVecRemote", "PVecReport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         // Benchmarks: `swift run -c release pvec-bench --help` (figures in the README).
         .executableTarget(name: "pvec-bench", dependencies: [
-            "PVecTrain", "PVecOps", "PVecStore", "PVecModel", "PVecAlgebra", "PVecTensor",
+            "PVecTrain", "PVecOps", "PVecStore", "PVecModel", "PVecTensor",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], path: "Benchmarks/pvec-bench"),
         .testTarget(name: "PVecTensorTests", dependencies: ["PVecTensor"]),
         .testTarget(name: "PVecAlgebraTests", dependencies: ["PVecAlgebra", "PVecTensor"]),
-        .testTarget(name: "PVecStoreTests", dependencies: ["PVecStore", "PVecTensor"]),
+        .testTarget(name: "PVecStoreTests", dependencies: [
+            "PVecStore", "PVecTensor", .product(name: "GRDB", package: "GRDB.swift"),
+        ]),
         .testTarget(name: "PVecOpsTests", dependencies: ["PVecOps", "PVecStore", "PVecTensor"]),
         .testTarget(name: "PVecModelTests", dependencies: ["PVecModel", "PVecTensor"]),
-        .testTarget(name: "PVecTrainTests", dependencies: ["PVecTrain", "PVecModel", "PVecStore", "PVecTensor"]),
-        .testTarget(name: "PVecRemoteTests", dependencies: ["PVecRemote", "PVecStore", "PVecTensor"]),
-        .testTarget(name: "pvecCLITests", dependencies: ["pvec", "PVecTensor", "PVecStore"]),
+        .testTarget(name: "PVecReportTests", dependencies: ["PVecReport", "PVecTensor"]),
+        .testTarget(name: "PVecTrainTests", dependencies: ["PVecTrain", "PVecModel", "PVecTensor"]),
+        .testTarget(name: "PVecRemoteTests", dependencies: [
+            "PVecRemote", "PVecStore", "PVecTensor", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
+        .testTarget(name: "pvecCLITests", dependencies: [
+            "pvec", "PVecTensor", "PVecStore", .product(name: "Crypto", package: "swift-crypto"),
+        ]),
     ]
 )

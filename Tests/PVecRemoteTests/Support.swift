@@ -48,21 +48,3 @@ enum Fixtures {
         return (i, p, v, e)
     }
 }
-
-/// Runs `sql` on the catalog behind pvec's back, as a tamperer with file access would.
-func tamper(_ registry: URL, _ sql: String) throws {
-    let p = Process()
-    p.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-    p.arguments = ["python3", "-c", """
-        import sqlite3, sys
-        c = sqlite3.connect(sys.argv[1])
-        c.executescript(sys.argv[2])
-        c.commit()
-        """, registry.appendingPathComponent("catalog.sqlite").path, sql]
-    try p.run()
-    p.waitUntilExit()
-    XCTAssertEqual(p.terminationStatus, 0, "tampering with the catalog failed")
-}
-
-/// Drops the append-only triggers so a test can play the tamperer.
-let dropAuditTriggers = "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_log_chain;"

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import PVecOps
+import PVecReport
 import PVecStore
 
 extension PVec {
@@ -30,8 +31,8 @@ extension PVec {
             let m = try registry.cosineMatrix(names, asVectors: !raw, operation: matrix ? "cos --matrix" : "cos")
             let n = names.count
             if let svg {
-                try HeatmapSVG(labels: names, values: m.scalars, title: raw ? "cosine (stored tensors)" : "cosine")
-                    .write(to: URL(fileURLWithPath: svg))
+                let map = HeatmapSVG(labels: names, values: m.scalars, title: raw ? "cosine (stored tensors)" : "cosine")
+                try AtomicFile.write(Array(map.render().utf8), to: URL(fileURLWithPath: svg))
             }
             if !matrix {
                 let c = m.scalars[1]

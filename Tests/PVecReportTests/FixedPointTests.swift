@@ -1,5 +1,5 @@
 import Foundation
-import PVecOps
+import PVecReport
 import PVecTensor
 import XCTest
 

@@ -134,11 +134,4 @@ public struct HeatmapSVG: Sendable {
         }
         return out
     }
-
-    /// Writes the document by temp file and rename, so a failed write leaves nothing behind.
-    ///
-    /// - Throws: `OpsError.unwritable`.
-    public func write(to url: URL) throws {
-        try AtomicFile.write(Array(render().utf8), to: url)
-    }
 }
