@@ -26,6 +26,8 @@ public enum RemoteError: Error, Equatable, LocalizedError {
     case invalidScope(String)
     /// A token file that cannot be read.
     case tokenFile(path: String, reason: String)
+    /// A `--expires` value that is neither a duration nor a date in the future.
+    case invalidExpiry(String)
 
     public var errorDescription: String? {
         switch self {
@@ -50,9 +52,25 @@ public enum RemoteError: Error, Equatable, LocalizedError {
         case .invalidListen(let text):
             return "'\(text)' is not HOST:PORT; use for example --listen 127.0.0.1:8080 (port 0 picks a free one)"
         case .invalidScope(let text):
-            return "'\(text)' is not a scope; use read or write:<name prefix>, e.g. --scope write:team-a/"
+            return "\(Self.quote(text)) is not a scope; use read, write:* or write:<name prefix> where the prefix is a valid name, optionally ending in '/', e.g. --scope write:team-a/ (see `pvec token create --help`)"
         case .tokenFile(let path, let reason):
             return "cannot read the token file \(path): \(reason)"
+        case .invalidExpiry(let text):
+            return "\(Self.quote(text)) is not an expiry in the future; use a duration (30d, 12h, 90m, 2w) or an ISO 8601 date (2027-01-31 or 2027-01-31T12:00:00Z)"
         }
+    }
+
+    /// Untrusted text for a message: invisible characters escaped, at most 64 characters.
+    static func quote(_ text: String) -> String {
+        var out = ""
+        for (i, u) in text.unicodeScalars.enumerated() {
+            if i == 64 { out += "…"; break }
+            if u.properties.generalCategory == .control || u.properties.generalCategory == .format {
+                out += "\\u{\(String(u.value, radix: 16))}"
+            } else {
+                out.unicodeScalars.append(u)
+            }
+        }
+        return "'" + out + "'"
     }
 }

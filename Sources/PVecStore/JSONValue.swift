@@ -137,8 +137,64 @@ public enum JSONValue: Hashable, Sendable, Codable {
     public subscript(key: String) -> JSONValue? { objectValue?[key] }
 
     /// Parses JSON text (any JSON value at top level).
-    public static func parse(_ bytes: some DataProtocol) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+    ///
+    /// Before decoding, one pass over the bytes checks the nesting and the size, so hostile
+    /// input is refused at the cost of a scan.
+    /// - Parameters:
+    ///   - maxDepth: most arrays and objects inside one another (`defaultMaxDepth`).
+    ///   - maxElements: most array elements and object members in all (counted as commas plus
+    ///     opening brackets outside strings; unlimited by default).
+    /// - Throws: `JSONValue.LimitError` over a limit, `DecodingError` for text that is not JSON.
+    public static func parse(_ bytes: some DataProtocol, maxDepth: Int = defaultMaxDepth,
+                             maxElements: Int = .max) throws -> JSONValue {
+        let data = Data(bytes)
+        try checkLimits(data, maxDepth: maxDepth, maxElements: maxElements)
+        return try JSONDecoder().decode(JSONValue.self, from: data)
+    }
+
+    /// Nesting `parse` allows by default: far above any manifest, recipe or request pvec writes.
+    public static let defaultMaxDepth = 100
+
+    /// JSON text over a limit of `parse`.
+    public enum LimitError: Error, Equatable, LocalizedError {
+        case tooDeep(limit: Int)
+        case tooManyElements(limit: Int)
+
+        public var errorDescription: String? {
+            switch self {
+            case .tooDeep(let limit): return "the JSON nests arrays and objects more than \(limit) deep"
+            case .tooManyElements(let limit): return "the JSON has more than \(limit) elements"
+            }
+        }
+    }
+
+    static func checkLimits(_ data: Data, maxDepth: Int, maxElements: Int) throws {
+        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+            var depth = 0, elements = 0
+            var inString = false, escaped = false
+            for b in raw {
+                if inString {
+                    if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+                    continue
+                }
+                switch b {
+                case UInt8(ascii: "\""):
+                    inString = true
+                case UInt8(ascii: "["), UInt8(ascii: "{"):
+                    depth += 1
+                    elements += 1
+                    if depth > maxDepth { throw LimitError.tooDeep(limit: maxDepth) }
+                    if elements > maxElements { throw LimitError.tooManyElements(limit: maxElements) }
+                case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                    depth -= 1
+                case UInt8(ascii: ","):
+                    elements += 1
+                    if elements > maxElements { throw LimitError.tooManyElements(limit: maxElements) }
+                default:
+                    break
+                }
+            }
+        }
     }
 }
 

@@ -47,6 +47,10 @@ public enum StoreError: Error, Equatable, LocalizedError {
     case invalidKey(String)
     /// A signature that does not verify against its key and the artifact id.
     case badSignature(artifact: String, key: String)
+    /// No server token with that id in this registry.
+    case unknownToken(String)
+    /// A token holder name that breaks the rules or that a live token already has.
+    case tokenHolder(name: String, why: String)
 
     public var errorDescription: String? {
         switch self {
@@ -96,6 +100,10 @@ public enum StoreError: Error, Equatable, LocalizedError {
             return "'\(key.prefix(60))' is not a pvec public key; expected ed25519:<base64> as printed by `pvec key generate`"
         case .badSignature(let artifact, let key):
             return "the signature by \(key.prefix(24))… on \(artifact.prefix(12)) does not verify; the manifest or the signature was altered"
+        case .unknownToken(let id):
+            return "no token with id \(Printable.quote(id, limit: 20)) in this registry; run `pvec token list` to see the ids"
+        case .tokenHolder(let name, let why):
+            return "cannot create a token for holder \(Printable.quote(name)): \(why)"
         }
     }
 }
