@@ -33,15 +33,17 @@ public enum Similarity {
     /// let m = try Similarity.cosineMatrix([tauA, tauB, tauC])   // [3, 3]
     /// ```
     ///
+    /// - Parameter operation: how errors name the command (`cos` for a pair, the default
+    ///   `cos --matrix` for a table).
     /// - Throws: `AlgebraError.tooFewOperands` for none, `.shapeMismatch`, or `.zeroNorm`.
-    public static func cosineMatrix(_ tensors: [Tensor]) throws -> Tensor {
-        let shape = try commonShape(tensors, "cos --matrix")
+    public static func cosineMatrix(_ tensors: [Tensor], operation: String = "cos --matrix") throws -> Tensor {
+        let shape = try commonShape(tensors, operation)
         let n = tensors.count, d = shape.count
         var x = [Float](repeating: 0, count: n * d)
         try x.withUnsafeMutableBufferPointer { xb in
             for (i, t) in tensors.enumerated() {
                 let norm = t.norm
-                if norm == 0 || !norm.isFinite { throw AlgebraError.zeroNorm(operation: "cos --matrix", index: i) }
+                if norm == 0 || !norm.isFinite { throw AlgebraError.zeroNorm(operation: operation, index: i) }
                 t.scalars.withUnsafeBufferPointer { tb in
                     for j in 0..<d { xb[i * d + j] = tb[j] / norm }
                 }

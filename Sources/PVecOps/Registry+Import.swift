@@ -40,10 +40,19 @@ extension Registry {
         guard t.shape.rank == 2 else {
             throw TensorError.shapeMismatch("\(req.url.lastPathComponent) holds a \(t.shape) tensor; a soft prompt is 2-D [tokens, width]")
         }
+        guard t.shape.dims.allSatisfy({ $0 > 0 }) else {
+            throw TensorError.shapeMismatch("\(req.url.lastPathComponent) holds an empty \(t.shape) tensor; a soft prompt needs at least one token row and one column")
+        }
         if !req.allowNonfinite && !t.isFinite {
             throw OpsError.nonFinite(req.url.lastPathComponent)
         }
         var parents: [Parent] = []
+        if let c = loaded.peftConfig, let field = TerminalText.firstUnsafeString(in: c) {
+            throw StoreError.invalidAdapter(path: req.url.path, reason: "config field \(field) holds control characters; pvec keeps only printable text")
+        }
+        if let b = req.backbone, let c = TerminalText.firstUnsafe(b) {
+            throw OpsError.unreadable(b, "a backbone id may not hold \(TerminalText.describe(c))")
+        }
         var backboneID = req.backbone ?? loaded.peftConfig?["base_model_name_or_path"]?.stringValue
         var backbone: Backbone?
         if let initSpec = req.initSpec {

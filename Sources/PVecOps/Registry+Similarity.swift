@@ -27,8 +27,8 @@ extension Registry {
     }
 
     /// Cosine similarity of the flattened tensors of every pair, as one gemm.
-    public func cosineMatrix(_ specs: [String], asVectors: Bool) throws -> Tensor {
+    public func cosineMatrix(_ specs: [String], asVectors: Bool, operation: String = "cos --matrix") throws -> Tensor {
         let pairs = try analysisTensors(specs, asVectors: asVectors)
-        return try Similarity.cosineMatrix(pairs.map(\.1))
+        return try Similarity.cosineMatrix(pairs.map(\.1), operation: operation)
     }
 }

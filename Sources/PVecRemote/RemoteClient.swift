@@ -16,13 +16,22 @@ public final class RemoteClient: Sendable {
     let attempts = 6
     let firstPause: TimeInterval = 0.2
 
+    /// The largest answer accepted: a blob upload's limit on the server (64 MiB) with room
+    /// for a large closure listing.
+    public static let maxAnswerBytes = 80 << 20
+    /// No request may take longer than this in all, however slowly a server drips bytes.
+    public static let requestDeadline: TimeInterval = 300
+    let transfer: BoundedTransfer
+
     public init(base: URL, token: String?) {
         self.base = base
         self.token = token
         let config = URLSessionConfiguration.ephemeral
         config.timeoutIntervalForRequest = 60
+        config.timeoutIntervalForResource = Self.requestDeadline
         config.httpMaximumConnectionsPerHost = 8
-        self.session = URLSession(configuration: config)
+        transfer = BoundedTransfer(limit: Self.maxAnswerBytes)
+        self.session = URLSession(configuration: config, delegate: transfer, delegateQueue: nil)
     }
 
     // MARK: - Routes
@@ -115,13 +124,15 @@ public final class RemoteClient: Sendable {
         var pause = firstPause
         var lastError = ""
         for attempt in 1...attempts {
-            switch send(req) {
-            case .success(let (status, data)):
+            switch transfer.run(session.dataTask(with: req)) {
+            case .answer(let status, let data):
                 guard (200..<300).contains(status) else {
                     let message = (try? JSONValue.parse(data))?["error"]?.stringValue ?? String(decoding: data.prefix(200), as: UTF8.self)
                     throw RemoteError.server(url: base.absoluteString, status: status, message: message)
                 }
                 return (status, data)
+            case .tooLarge(let limit):
+                throw RemoteError.answerTooLarge(url: base.absoluteString, path: path, limit: limit)
             case .failure(let error):
                 lastError = error.localizedDescription
                 if attempt < attempts {
@@ -131,24 +142,5 @@ public final class RemoteClient: Sendable {
             }
         }
         throw RemoteError.unreachable(url: base.absoluteString, reason: lastError)
-    }
-
-    private func send(_ req: URLRequest) -> Result<(Int, [UInt8]), Error> {
-        final class Box: @unchecked Sendable { var result: Result<(Int, [UInt8]), Error>? }
-        let box = Box()
-        let done = DispatchSemaphore(value: 0)
-        let task = session.dataTask(with: req) { data, response, error in
-            if let error {
-                box.result = .failure(error)
-            } else if let http = response as? HTTPURLResponse {
-                box.result = .success((http.statusCode, [UInt8](data ?? Data())))
-            } else {
-                box.result = .failure(RemoteError.unreachable(url: req.url?.absoluteString ?? "", reason: "no HTTP answer"))
-            }
-            done.signal()
-        }
-        task.resume()
-        done.wait()
-        return box.result!
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import PVecStore
 
 /// Everything that can go wrong while publishing: bundles, keys, remotes and the server.
 public enum RemoteError: Error, Equatable, LocalizedError {
@@ -28,6 +29,8 @@ public enum RemoteError: Error, Equatable, LocalizedError {
     case tokenFile(path: String, reason: String)
     /// A `--expires` value that is neither a duration nor a date in the future.
     case invalidExpiry(String)
+    /// The server's answer was larger than the client accepts (a hostile or broken server).
+    case answerTooLarge(url: String, path: String, limit: Int)
 
     public var errorDescription: String? {
         switch self {
@@ -44,7 +47,7 @@ public enum RemoteError: Error, Equatable, LocalizedError {
         case .remoteExists(let name):
             return "a remote named '\(name)' already exists; pick another name"
         case .server(let url, let status, let message):
-            return "the server at \(url) refused the request (HTTP \(status)): \(message)"
+            return "the server at \(url) refused the request (HTTP \(status)): \(TerminalText.clipped(message, limit: 300))"
         case .conflict(let name, let message):
             return "'\(name)' moved on the server (\(message)); pull it, check, and push again"
         case .unreachable(let url, let reason):
@@ -52,25 +55,14 @@ public enum RemoteError: Error, Equatable, LocalizedError {
         case .invalidListen(let text):
             return "'\(text)' is not HOST:PORT; use for example --listen 127.0.0.1:8080 (port 0 picks a free one)"
         case .invalidScope(let text):
-            return "\(Self.quote(text)) is not a scope; use read, write:* or write:<name prefix> where the prefix is a valid name, optionally ending in '/', e.g. --scope write:team-a/ (see `pvec token create --help`)"
+            return "\(TerminalText.quoted(text)) is not a scope; use read, write:* or write:<name prefix> where the prefix is a valid name, optionally ending in '/', e.g. --scope write:team-a/ (see `pvec token create --help`)"
         case .tokenFile(let path, let reason):
             return "cannot read the token file \(path): \(reason)"
         case .invalidExpiry(let text):
-            return "\(Self.quote(text)) is not an expiry in the future; use a duration (30d, 12h, 90m, 2w) or an ISO 8601 date (2027-01-31 or 2027-01-31T12:00:00Z)"
+            return "\(TerminalText.quoted(text)) is not an expiry in the future; use a duration (30d, 12h, 90m, 2w) or an ISO 8601 date (2027-01-31 or 2027-01-31T12:00:00Z)"
+        case .answerTooLarge(let url, let path, let limit):
+            return "the server at \(url) answered \(path) with more than \(limit >> 20) MiB; refused, nothing was stored (is it a pvec server?)"
         }
     }
 
-    /// Untrusted text for a message: invisible characters escaped, at most 64 characters.
-    static func quote(_ text: String) -> String {
-        var out = ""
-        for (i, u) in text.unicodeScalars.enumerated() {
-            if i == 64 { out += "…"; break }
-            if u.properties.generalCategory == .control || u.properties.generalCategory == .format {
-                out += "\\u{\(String(u.value, radix: 16))}"
-            } else {
-                out.unicodeScalars.append(u)
-            }
-        }
-        return "'" + out + "'"
-    }
 }

@@ -13,7 +13,7 @@ public struct SignatureStatus: Sendable {
     public var summary: String {
         if !valid { return "INVALID signature" }
         if let team { return "trusted as \(team)" }
-        return "untrusted key" + (signature.signer.map { " (signer says \($0))" } ?? "")
+        return "untrusted key" + (signature.signer.map { " (signer says \(TerminalText.quoted($0)))" } ?? "")
     }
 }
 

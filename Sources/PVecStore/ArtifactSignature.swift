@@ -57,6 +57,23 @@ public struct ArtifactSignature: Hashable, Sendable {
         return k.isValidSignature(s, for: Self.message(for: artifact))
     }
 
+    /// The longest signer label accepted, in bytes.
+    public static let maxSignerLength = 128
+
+    /// Refuses a signer label that could act on a terminal or is absurdly long; the label is
+    /// informational, but it is printed beside trust lines.
+    ///
+    /// - Throws: `StoreError.invalidName`.
+    public static func validateSigner(_ signer: String?) throws {
+        guard let signer else { return }
+        if signer.utf8.count > maxSignerLength {
+            throw StoreError.invalidName(name: signer, why: "a signer label is at most \(maxSignerLength) bytes")
+        }
+        if let c = TerminalText.firstUnsafe(signer) {
+            throw StoreError.invalidName(name: signer, why: "a signer label may not hold \(TerminalText.describe(c)) (control characters)")
+        }
+    }
+
     /// A short fingerprint of the key, as shown to people: the first 16 hex digits of its SHA-256.
     public static func fingerprint(_ keyText: String) -> String {
         String(PVecTensor.Digest.sha256Hex(Array(keyText.utf8)).prefix(16))

@@ -20,7 +20,7 @@ extension Registry {
         if file.metadata != nil { return "it has __metadata__, which pvec blobs never carry" }
         if file.entries.isEmpty { return "it holds no tensor" }
         if let e = file.entries.first(where: { $0.dtype != .f32 }) {
-            return "tensor \(Printable.quote(e.name)) is \(e.dtype.rawValue); stored tensors are F32"
+            return "tensor \(TerminalText.quoted(e.name)) is \(e.dtype.rawValue); stored tensors are F32"
         }
         if file.entries.contains(where: { $0.name == "__metadata__" }) { return "a tensor is named __metadata__" }
         var tensors: [String: Tensor] = [:]
@@ -28,7 +28,7 @@ extension Registry {
             do {
                 tensors[e.name] = try file.tensor(e.name)
             } catch {
-                return "tensor \(Printable.quote(e.name)) cannot be read (\(error.localizedDescription))"
+                return "tensor \(TerminalText.quoted(e.name)) cannot be read (\(error.localizedDescription))"
             }
         }
         guard Safetensors.encode(tensors) == raw else {
@@ -47,23 +47,3 @@ extension Registry {
     }
 }
 
-/// Untrusted text made safe to quote in a message: control and other invisible characters
-/// escaped, at most `limit` characters.
-enum Printable {
-    static func quote(_ text: String, limit: Int = 64) -> String {
-        var out = ""
-        var count = 0
-        for u in text.unicodeScalars {
-            if count == limit { out += "…"; break }
-            count += 1
-            switch u.properties.generalCategory {
-            case .control, .format, .lineSeparator, .paragraphSeparator, .privateUse, .surrogate, .unassigned:
-                out += "\\u{\(String(u.value, radix: 16))}"
-            default:
-                if u == "'" || u == "\\" { out += "\\" }
-                out.unicodeScalars.append(u)
-            }
-        }
-        return "'" + out + "'"
-    }
-}

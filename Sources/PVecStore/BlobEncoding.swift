@@ -18,8 +18,15 @@ enum BlobEncoding {
     static let magic: [UInt8] = Array("PVB1".utf8)
     static let headerSize = 13
     static let shuffleFlag: UInt8 = 1
-    /// Refuses headers announcing absurd sizes (a corrupt length would otherwise allocate it).
-    static let maxRawSize: UInt64 = 1 << 36
+    /// The largest canonical blob pvec accepts (1 GiB, 268 M float32 values): far above any
+    /// soft prompt or attention module, far below what would take a machine down.
+    static let maxRawSize: UInt64 = 1 << 30
+    /// Deflate cannot expand data by more than about 1032:1 (258-byte matches coded in 2 bits),
+    /// so a header announcing more than this multiple of the stream's size is lying.
+    static let maxInflateRatio: UInt64 = 1032
+    /// Inflated output grows in steps of at most this many bytes, so memory follows the data
+    /// actually present, never the header's claim alone.
+    static let inflateChunk = 1 << 20
     /// zlib's default: level 9 saved under 0.1 % on prompts and took 40 % longer.
     static let level: Int32 = 6
 
@@ -61,7 +68,13 @@ enum BlobEncoding {
         guard flags & ~shuffleFlag == 0 else { throw .init("unknown flags \(flags)") }
         var n: UInt64 = 0
         for i in 0..<8 { n |= UInt64(encoded[5 + i]) << (8 * UInt64(i)) }
-        guard n <= maxRawSize else { throw .init("header announces \(n) bytes") }
+        guard n <= maxRawSize else {
+            throw .init("header announces \(n) bytes, more than the \(maxRawSize >> 20) MiB limit on a blob")
+        }
+        let stream = UInt64(encoded.count - headerSize)
+        guard n <= stream.saturatingMultiply(maxInflateRatio) + 64 else {
+            throw .init("header announces \(n) bytes from a \(stream)-byte zlib stream, more than deflate can expand")
+        }
         var raw = try inflate(encoded[headerSize...], expected: Int(n))
         if flags & shuffleFlag != 0 {
             guard let start = dataStart(raw) else { throw .init("shuffled data section has a bad layout") }
@@ -125,23 +138,59 @@ enum BlobEncoding {
         return out
     }
 
+    /// Inflates a zlib stream that must produce exactly `expected` bytes and end with the input.
+    ///
+    /// Output is grown as zlib produces it (at most `inflateChunk` ahead of the data), so a
+    /// damaged or hostile stream costs memory in proportion to what it really inflates to.
     static func inflate(_ bytes: ArraySlice<UInt8>, expected: Int) throws(BlobDecodingError) -> [UInt8] {
-        var out = [UInt8](repeating: 0, count: expected)
-        var outLen = uLong(expected)
-        var inLen = uLong(bytes.count)
-        let rc = out.withUnsafeMutableBufferPointer { dst in
-            bytes.withUnsafeBufferPointer { src in
-                // uncompress2 reports how much input it used, so trailing garbage is caught.
-                uncompress2(dst.baseAddress, &outLen, src.baseAddress, &inLen)
-            }
+        var stream = z_stream()
+        // inflateInit_ is what the inflateInit macro expands to.
+        guard inflateInit_(&stream, zlibVersion(), Int32(MemoryLayout<z_stream>.size)) == Z_OK else {
+            throw .init("zlib could not start inflating (out of memory)")
         }
-        guard rc == Z_OK else {
-            let what = rc == Z_DATA_ERROR ? "deflate data is damaged" : rc == Z_BUF_ERROR ? "data is longer or shorter than its header says" : "zlib error \(rc)"
+        defer { inflateEnd(&stream) }
+        var out: [UInt8] = []
+        out.reserveCapacity(min(expected, inflateChunk))
+        var chunk = [UInt8](repeating: 0, count: min(max(expected, 1), inflateChunk) + 1)
+        var rc: Int32 = Z_OK
+        var consumed = 0
+        var failure: String? = nil
+        bytes.withUnsafeBufferPointer { src in
+            stream.next_in = UnsafeMutablePointer(mutating: src.baseAddress)
+            stream.avail_in = uInt(src.count)
+            while rc == Z_OK {
+                let produced: Int = chunk.withUnsafeMutableBufferPointer { dst in
+                    stream.next_out = dst.baseAddress
+                    stream.avail_out = uInt(dst.count)
+                    rc = CZlib.inflate(&stream, Z_NO_FLUSH)
+                    return dst.count - Int(stream.avail_out)
+                }
+                if out.count + produced > expected {
+                    failure = "data is longer than its header says (\(expected) bytes)"
+                    return
+                }
+                out.append(contentsOf: chunk[0..<produced])
+                if rc == Z_BUF_ERROR && stream.avail_in == 0 { break }
+            }
+            consumed = src.count - Int(stream.avail_in)
+        }
+        if let failure { throw .init(failure) }
+        guard rc == Z_STREAM_END else {
+            let what = rc == Z_DATA_ERROR ? "deflate data is damaged"
+                : rc == Z_BUF_ERROR ? "the zlib stream is cut short" : "zlib error \(rc)"
             throw .init(what)
         }
-        guard Int(outLen) == expected else { throw .init("inflated to \(outLen) bytes, header says \(expected)") }
-        guard Int(inLen) == bytes.count else { throw .init("\(bytes.count - Int(inLen)) stray bytes after the zlib stream") }
+        guard out.count == expected else { throw .init("inflated to \(out.count) bytes, header says \(expected)") }
+        guard consumed == bytes.count else { throw .init("\(bytes.count - consumed) stray bytes after the zlib stream") }
         return out
+    }
+}
+
+extension UInt64 {
+    /// `self * k`, or `UInt64.max` where that overflows.
+    func saturatingMultiply(_ k: UInt64) -> UInt64 {
+        let (v, o) = multipliedReportingOverflow(by: k)
+        return o ? .max : v
     }
 }
 

@@ -5,7 +5,8 @@ import Foundation
 /// Canonical form: object keys sorted by their UTF-8 bytes, no insignificant whitespace,
 /// strings with the minimal escapes (`"` `\\` and control characters), integers as integers,
 /// other finite doubles in Swift's shortest round-trip form (`0.5`, `1e-05`). NaN and
-/// infinities are not JSON and are refused by `Manifest.validate`.
+/// infinities are not JSON: they are written as `null` (a report of a non-finite norm
+/// prints `null`), and `Manifest.validate` refuses them in manifests.
 public enum JSONValue: Hashable, Sendable, Codable {
     case null
     case bool(Bool)
@@ -56,7 +57,7 @@ public enum JSONValue: Hashable, Sendable, Codable {
         case .null: out += Array("null".utf8)
         case .bool(let b): out += Array((b ? "true" : "false").utf8)
         case .int(let i): out += Array(String(i).utf8)
-        case .double(let d): out += Array(Self.numberText(d).utf8)
+        case .double(let d): out += Array((d.isFinite ? Self.numberText(d) : "null").utf8)
         case .string(let s): Self.writeString(s, to: &out)
         case .array(let a):
             out.append(UInt8(ascii: "["))
@@ -79,8 +80,8 @@ public enum JSONValue: Hashable, Sendable, Codable {
     }
 
     /// Integral doubles within ±2^53 print as integers, so `1.0` and `1` encode alike.
+    /// Only for finite values (the writer prints non-finite ones as `null`).
     static func numberText(_ d: Double) -> String {
-        precondition(d.isFinite, "non-finite numbers are not JSON")
         if d == d.rounded(), abs(d) <= 9_007_199_254_740_992 {
             return String(Int64(d))
         }

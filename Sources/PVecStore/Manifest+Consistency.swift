@@ -29,7 +29,7 @@ extension Manifest {
         }
         let others = file.entries.filter { $0.name != "tensor" }
         if kind.isPromptShaped, let extra = others.first {
-            return "a \(kind.rawValue)'s blob holds only \"tensor\", but \(blob.short) also holds \(Printable.quote(extra.name))"
+            return "a \(kind.rawValue)'s blob holds only \"tensor\", but \(blob.short) also holds \(TerminalText.quoted(extra.name))"
         }
         if kind == .module, !others.isEmpty {
             let packed = others.reduce(0) { $0 + $1.shape.count }

@@ -32,14 +32,14 @@ extension Registry {
         do {
             file = try SafetensorsFile(bytes: raw)
         } catch {
-            throw StoreError.corruptObject(id: id.hex, path: objects.url(for: id.hex).path, reason: "\(error)")
+            throw StoreError.corruptObject(id: id.hex, path: objects.url(for: id.hex).path, reason: error.localizedDescription)
         }
         var out: [String: Tensor] = [:]
         for key in file.keys {
             do {
                 out[key] = try file.tensor(key)
             } catch {
-                throw StoreError.corruptObject(id: id.hex, path: objects.url(for: id.hex).path, reason: "\(error)")
+                throw StoreError.corruptObject(id: id.hex, path: objects.url(for: id.hex).path, reason: error.localizedDescription)
             }
         }
         return out

@@ -6,8 +6,11 @@ extension Registry {
 
     /// The artifact a spec names.
     ///
-    /// Tried in order: a name, optionally with `@N` for its N-th version (1-based); a full
-    /// 64-digit id; a unique id prefix of at least 4 hex digits; a tag carried by one artifact.
+    /// Ids win: a spec of 4 to 64 hex digits that matches artifact ids always means those
+    /// artifacts, so no name can stand for someone else's content (and `RefName` refuses
+    /// names that look like ids). Tried in order: a name with `@N` for its N-th version
+    /// (1-based); a full id or a unique id prefix of at least 4 hex digits; a name; a tag
+    /// carried by one artifact.
     ///
     /// ```swift
     /// try reg.resolve("mnli")       // current version
@@ -21,7 +24,7 @@ extension Registry {
                 let name = String(spec[..<at])
                 let versionText = spec[spec.index(after: at)...]
                 guard let n = Int(versionText) else {
-                    throw StoreError.invalidName(name: spec, why: "after '@' comes a version number, as in \(name)@2")
+                    throw StoreError.invalidName(name: spec, why: "after '@' comes a version number, as in \(TerminalText.quoted(name))@2")
                 }
                 guard let latest = try Int.fetchOne(db, sql: "SELECT version FROM refs WHERE name = ?", arguments: [name]) else {
                     throw StoreError.unknownName(spec)
@@ -33,11 +36,8 @@ extension Registry {
                 }
                 return ArtifactID(unchecked: hex)
             }
-            if let hex = try String.fetchOne(db, sql: "SELECT id FROM refs WHERE name = ?", arguments: [spec]) {
-                return ArtifactID(unchecked: hex)
-            }
             let lower = spec.lowercased()
-            if lower.count >= 4, lower.count <= 64, ObjectID.isHexDigits(lower) {
+            if RefName.looksLikeID(spec) {
                 // 'g' sorts after every hex digit, so [p, p+"g") is exactly the ids starting with p.
                 let ids = try String.fetchAll(db, sql: "SELECT id FROM artifacts WHERE id >= ? AND id < ? ORDER BY id LIMIT 21",
                                               arguments: [lower, lower + "g"])
@@ -45,6 +45,9 @@ extension Registry {
                 if ids.count > 1 {
                     throw StoreError.ambiguousPrefix(prefix: spec, candidates: try describe(ids, db))
                 }
+            }
+            if let hex = try String.fetchOne(db, sql: "SELECT id FROM refs WHERE name = ?", arguments: [spec]) {
+                return ArtifactID(unchecked: hex)
             }
             let tagged = try String.fetchAll(db, sql: "SELECT DISTINCT id FROM tags WHERE tag = ? ORDER BY id", arguments: [spec])
             if tagged.count == 1 { return ArtifactID(unchecked: tagged[0]) }

@@ -11,10 +11,12 @@ extension Registry {
     /// - Throws: `StoreError.badSignature`, `.missingObject` (unknown artifact).
     public func addSignature(_ s: ArtifactSignature, name: String?, command: String, actor: String? = nil) throws {
         guard s.isValid else { throw StoreError.badSignature(artifact: s.artifact.hex, key: s.key) }
+        try ArtifactSignature.validateSigner(s.signer)
         try catalogWrite { db in try addSignature(s, name: name, command: command, actor: actor, in: db) }
     }
 
     func addSignature(_ s: ArtifactSignature, name: String?, command: String, actor: String?, in db: Database) throws {
+        try ArtifactSignature.validateSigner(s.signer)
         guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM artifacts WHERE id = ?)", arguments: [s.artifact.hex]) == true else {
             throw StoreError.missingObject(id: s.artifact.hex, what: "artifact")
         }

@@ -153,6 +153,9 @@ extension Registry {
             throw StoreError.malformedManifest("\(actual.prefix(12)): \(error.localizedDescription)")
         }
         guard m.canonicalBytes == bytes else { throw StoreError.malformedManifest("\(actual.prefix(12)) is not in canonical form") }
+        if let field = TerminalText.firstUnsafeString(in: m.json) {
+            throw StoreError.malformedManifest("\(actual.prefix(12)): field \(field) holds control characters; manifests from outside must be printable text")
+        }
         return (ArtifactID(unchecked: actual), m)
     }
 
@@ -176,6 +179,7 @@ extension Registry {
             parsed.append((id, m, bytes))
         }
         for s in batch.signatures where !s.isValid { throw StoreError.badSignature(artifact: s.artifact.hex, key: s.key) }
+        for s in batch.signatures { try ArtifactSignature.validateSigner(s.signer) }
         for r in batch.refs { try RefName.validate(r.name) }
         return try catalogWrite { db in
             var known = Set(try String.fetchAll(db, sql: "SELECT id FROM artifacts WHERE id IN (SELECT value FROM json_each(?))",

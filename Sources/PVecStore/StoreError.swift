@@ -65,15 +65,15 @@ public enum StoreError: Error, Equatable, LocalizedError {
         case .ioFailure(let path, let reason):
             return "I/O error on \(path): \(reason)"
         case .unknownName(let spec):
-            return "no name, id, id prefix or tag matches '\(spec)'; run `pvec ls` to see what the registry holds"
+            return "no name, id, id prefix or tag matches \(TerminalText.quoted(spec)); run `pvec ls` to see what the registry holds"
         case .ambiguousPrefix(let prefix, let candidates):
-            return "id prefix '\(prefix)' is ambiguous: it matches \(candidates.count) artifacts: \(candidates.joined(separator: "; ")); type more digits or use a name"
+            return "id prefix \(TerminalText.quoted(prefix)) is ambiguous: it matches \(candidates.count) artifacts: \(TerminalText.escape(candidates.joined(separator: "; "))); type more digits or use a name"
         case .ambiguousTag(let tag, let candidates):
-            return "tag '\(tag)' is on \(candidates.count) artifacts: \(candidates.joined(separator: "; ")); use a name or an id instead"
+            return "tag \(TerminalText.quoted(tag)) is on \(candidates.count) artifacts: \(TerminalText.escape(candidates.joined(separator: "; "))); use a name or an id instead"
         case .versionOutOfRange(let name, let requested, let latest):
-            return "'\(name)' has versions 1...\(latest), there is no \(name)@\(requested); run `pvec log` to see its history"
+            return "\(TerminalText.quoted(name)) has versions 1...\(latest), there is no \(TerminalText.clipped(name))@\(requested); run `pvec log` to see its history"
         case .invalidName(let name, let why):
-            return "invalid name '\(name)': \(why); names look like `mnli` or `team/mnli-v2` (letters, digits, . _ - /, at most 128 characters)"
+            return "invalid name \(TerminalText.quoted(name)): \(why); names look like `mnli` or `team/mnli-v2` (letters, digits, . _ - /, at most 128 bytes)"
         case .missingObject(let id, let what):
             return "\(what) \(id) is not in the registry; import or re-create it, or run `pvec verify` to list what is missing"
         case .corruptObject(let id, let path, let reason):
@@ -82,7 +82,7 @@ public enum StoreError: Error, Equatable, LocalizedError {
             return "artifact \(child) names parent \(parent), which is not in the registry; write the parent first"
         case .refConflict(let name, let expected, let actual):
             let e = expected.map(\.short) ?? "(no ref)", a = actual.map(\.short) ?? "(no ref)"
-            return "'\(name)' was expected at \(e) but is at \(a): someone else updated it; re-read it and try again"
+            return "\(TerminalText.quoted(name)) was expected at \(e) but is at \(a): someone else updated it; re-read it and try again"
         case .newerSchema(let path, let unknown):
             return "the registry at \(path) was written by a newer pvec (catalog migrations \(unknown.joined(separator: ", ")) are unknown here); upgrade pvec"
         case .schemaUpgradeNeeded(let path):
@@ -90,20 +90,20 @@ public enum StoreError: Error, Equatable, LocalizedError {
         case .noTensor(let id):
             return "artifact \(id.short) has no tensor (it is an evaluation or its blob has no \"tensor\" entry); use `pvec show` to see what it is"
         case .catalog(let message):
-            return "catalog error: \(message); run `pvec verify` and, if it reports problems, `pvec verify --repair`"
+            return "catalog error: \(TerminalText.escape(message)); run `pvec verify` and, if it reports problems, `pvec verify --repair`"
         case .invalidAdapter(let path, let reason):
-            return "cannot use PEFT adapter \(path): \(reason)"
+            return "cannot use PEFT adapter \(TerminalText.escape(path)): \(TerminalText.escape(reason))"
         case .hashMismatch(let id, let what, let actual):
             let found = actual.count == 64 ? "bytes that hash to \(actual.prefix(12))" : "bytes that are \(actual)"
             return "\(what) \(id.prefix(12)) was received with \(found); it was refused, nothing was stored"
         case .invalidKey(let key):
-            return "'\(key.prefix(60))' is not a pvec public key; expected ed25519:<base64> as printed by `pvec key generate`"
+            return "\(TerminalText.quoted(key)) is not a pvec public key; expected ed25519:<base64> as printed by `pvec key generate`"
         case .badSignature(let artifact, let key):
             return "the signature by \(key.prefix(24))… on \(artifact.prefix(12)) does not verify; the manifest or the signature was altered"
         case .unknownToken(let id):
-            return "no token with id \(Printable.quote(id, limit: 20)) in this registry; run `pvec token list` to see the ids"
+            return "no token with id \(TerminalText.quoted(id, limit: 20)) in this registry; run `pvec token list` to see the ids"
         case .tokenHolder(let name, let why):
-            return "cannot create a token for holder \(Printable.quote(name)): \(why)"
+            return "cannot create a token for holder \(TerminalText.quoted(name)): \(why)"
         }
     }
 }

@@ -5,12 +5,16 @@ import PVecTensor
 
 /// Printing helpers shared by the commands: JSON for scripts, aligned text for people.
 enum Output {
+    /// Canonical JSON, with C1 controls and bidi overrides (which JSON allows raw) written as
+    /// `\uXXXX` escapes, so no string in it can act on a terminal.
     static func json(_ value: JSONValue) {
-        print(value.canonicalString)
+        Swift.print(TerminalText.jsonSafe(value.canonicalString))
     }
 
     /// Left-aligned columns separated by two spaces.
+    /// Cells are escaped (`TerminalText.escape`): each is one line of data, often from outside.
     static func table(_ rows: [[String]]) {
+        let rows = rows.map { $0.map(TerminalText.escape) }
         guard let first = rows.first else { return }
         var widths = [Int](repeating: 0, count: first.count)
         let counts = rows.map { $0.map(\.count) }
@@ -26,7 +30,7 @@ enum Output {
             }
             out += "\n"
         }
-        print(out, terminator: "")
+        Swift.print(out, terminator: "")
     }
 
 
@@ -63,7 +67,16 @@ enum Output {
     }
 }
 
-/// Writes to standard error (progress and warnings, never results).
+/// Writes to standard error (progress and warnings, never results), one line made safe.
 func printErr(_ s: String) {
-    FileHandle.standardError.write(Data((s + "\n").utf8))
+    FileHandle.standardError.write(Data((TerminalText.safeLine(s) + "\n").utf8))
+}
+
+/// Every `print` of the CLI writes one line: control characters in it (a newline or an ANSI
+/// escape in a name, signer label or recipe string from a bundle or server) are escaped, so
+/// text from outside can never start a line of its own. `Output.table` and `Output.json`
+/// print through `Swift.print` with their own escaping.
+func print(_ items: Any..., separator: String = " ", terminator: String = "\n") {
+    let text = items.map { "\($0)" }.joined(separator: separator)
+    Swift.print(TerminalText.safeLine(text), terminator: terminator)
 }

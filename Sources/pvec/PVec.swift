@@ -1,4 +1,6 @@
 import ArgumentParser
+import Foundation
+import PVecStore
 
 @main
 struct PVec: AsyncParsableCommand {
@@ -22,4 +24,33 @@ struct PVec: AsyncParsableCommand {
             Remote.self, Push.self, Pull.self, Clone.self,
         ]
     )
+
+    /// Runs the command; errors from the library are printed escaped, on one line.
+    ///
+    /// Messages may carry text from outside (a name from a bundle, a server's error, a
+    /// signer label), so a newline or an ANSI escape in them must not reach the terminal
+    /// as such. Argument-parser's own errors (usage, help, validation) keep its format.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if String(reflecting: type(of: error)).hasPrefix("ArgumentParser.") { exit(withError: error) }
+            exit(withError: PrintableError(error))
+        }
+    }
+}
+
+/// A library error's message with unsafe characters escaped (see `TerminalText`).
+struct PrintableError: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ error: Error) {
+        let text = (error as? LocalizedError)?.errorDescription ?? String(describing: error)
+        description = TerminalText.safeLine(text)
+    }
 }

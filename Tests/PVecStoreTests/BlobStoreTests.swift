@@ -54,6 +54,34 @@ final class BlobStoreTests: XCTestCase {
         XCTAssertThrowsError(try BlobEncoding.decode(enc))
     }
 
+    /// The header's length is checked against the limit and against what the stream can
+    /// inflate to; a stream that inflates past its header, or stops short, is named.
+    func testLengthFieldIsBoundedByTheStreamAndTheLimit() throws {
+        let raw = Safetensors.canonical(Fixtures.normal([64, 16], seed: 3))
+        let enc = BlobEncoding.encode(raw, shuffle: true)
+        func withLength(_ n: UInt64) -> [UInt8] {
+            var e = enc
+            for i in 0..<8 { e[5 + i] = UInt8(truncatingIfNeeded: n >> (8 * UInt64(i))) }
+            return e
+        }
+        func reason(_ e: [UInt8]) -> String {
+            do { _ = try BlobEncoding.decode(e); return "decoded" } catch { return error.reason }
+        }
+        XCTAssertEqual(try BlobEncoding.decode(withLength(UInt64(raw.count))), raw)
+        XCTAssertTrue(reason(withLength(1 << 36)).contains("limit"), reason(withLength(1 << 36)))
+        let ratioBound = UInt64(enc.count - BlobEncoding.headerSize) * BlobEncoding.maxInflateRatio + 65
+        XCTAssertTrue(reason(withLength(ratioBound)).contains("more than deflate can expand"), reason(withLength(ratioBound)))
+        XCTAssertTrue(reason(withLength(UInt64(raw.count - 1))).contains("longer than its header"))
+        XCTAssertTrue(reason(withLength(UInt64(raw.count + 1))).contains("header says"))
+        XCTAssertTrue(reason(Array(enc.dropLast(9))).contains("cut short"), reason(Array(enc.dropLast(9))))
+        XCTAssertTrue(reason(enc + [0]).contains("stray"))
+        // Deflate's real ceiling: a megabyte of zeros really does inflate ~1000-fold.
+        let zeros = [UInt8](repeating: 0, count: 1 << 20)
+        let z = BlobEncoding.encode(zeros, shuffle: false)
+        XCTAssertLessThan(z.count * 900, zeros.count + 900 * 13)
+        XCTAssertEqual(try BlobEncoding.decode(z), zeros)
+    }
+
     func testCorruptedBlobIsDetected() throws {
         let dir = try TempDir()
         let reg = try Registry.create(at: dir.url)

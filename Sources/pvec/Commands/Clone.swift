@@ -27,7 +27,7 @@ extension PVec {
                 }
                 let report = try RemoteSync.pull(registry, remote: "origin", names: [], command: "pvec clone \(url)",
                                                  progress: TransferProgress().callback)
-                report.print("cloned", json: json)
+                report.show("cloned", json: json)
             } catch {
                 // A failed clone leaves nothing behind (run it again).
                 if !existed { try? FileManager.default.removeItem(at: root) }

@@ -27,7 +27,7 @@ extension PVec {
 
         func run() throws {
             let registry = try global.open(readonly: true)
-            let m = try registry.cosineMatrix(names, asVectors: !raw)
+            let m = try registry.cosineMatrix(names, asVectors: !raw, operation: matrix ? "cos --matrix" : "cos")
             let n = names.count
             if let svg {
                 try HeatmapSVG(labels: names, values: m.scalars, title: raw ? "cosine (stored tensors)" : "cosine")

@@ -63,9 +63,11 @@ extension PVec {
                 table.append([r.task, r.method, r.artifact, String(format: "%.3f", r.accuracy), String(format: "%.3f", r.macroF1)])
             }
             Output.table(table)
-            print("\nlineage of \(target)-from-sum:")
+            print("")
+            print("lineage of \(target)-from-sum:")
             _ = try? PVec.Lineage.parse([ "\(target)-from-sum", "--registry", root.path]).run()
-            print("\nexplore: pvec --help; pvec ls --registry \(root.path)")
+            print("")
+            print("explore: pvec --help; pvec ls --registry \(root.path)")
         }
     }
 }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import PVecStore
 
 extension PVec {
@@ -35,7 +36,9 @@ extension PVec {
                 print("  rankdir=BT; node [shape=box, fontname=\"Helvetica\"];")
                 for nid in graph.nodes.keys.sorted() {
                     let m = graph.nodes[nid]!
-                    print("  \"\(nid.short)\" [label=\"\(labels[nid]!)\\n\(m.kind.rawValue) · \(m.recipe.op)\\n\(nid.short)\"];")
+                    // The op comes from the manifest (possibly from outside): quotes and backslashes escaped for DOT.
+                    let op = m.recipe.op.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+                    print("  \"\(nid.short)\" [label=\"\(labels[nid]!)\\n\(m.kind.rawValue) · \(op)\\n\(nid.short)\"];")
                 }
                 for e in graph.edges {
                     print("  \"\(e.child.short)\" -> \"\(e.parent.short)\" [label=\"\(e.role.rawValue)\"];")

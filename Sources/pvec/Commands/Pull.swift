@@ -18,7 +18,7 @@ extension PVec {
             let registry = try global.open()
             let report = try RemoteSync.pull(registry, remote: remote, names: names, force: force,
                                              command: GlobalOptions.commandLine, progress: TransferProgress().callback)
-            report.print("pulled", json: global.json)
+            report.show("pulled", json: global.json)
         }
     }
 }

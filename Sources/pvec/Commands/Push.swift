@@ -26,7 +26,7 @@ extension PVec {
             let registry = try global.open(readonly: false)
             let report = try RemoteSync.push(registry, remote: remote, names: names, force: force,
                                              progress: TransferProgress().callback)
-            report.print("pushed", json: global.json)
+            report.show("pushed", json: global.json)
         }
     }
 }

@@ -78,13 +78,13 @@ struct TransferProgress {
 }
 
 extension RemoteSync.Report {
-    func print(_ verb: String, json: Bool) {
+    func show(_ verb: String, json: Bool) {
         if json {
             Output.json(["manifests": .int(Int64(manifests)), "blobs": .int(Int64(blobs)), "bytes": .int(Int64(bytes)),
                          "names": .array(names.map { ["name": .string($0.name), "id": .string($0.id.hex), "changed": .bool($0.changed)] })])
         } else {
-            Swift.print("\(verb) \(manifests) manifests and \(blobs) blobs (\(bytes) bytes)")
-            for n in names { Swift.print("  \(n.name) -> \(n.id.short)\(n.changed ? "" : " (unchanged)")") }
+            print("\(verb) \(manifests) manifests and \(blobs) blobs (\(bytes) bytes)")
+            for n in names { print("  \(n.name) -> \(n.id.short)\(n.changed ? "" : " (unchanged)")") }
         }
     }
 }
