@@ -169,8 +169,18 @@ public enum JSONValue: Hashable, Sendable, Codable {
         }
     }
 
+    /// The scan `parse` makes first: throws if `bytes` nest deeper than `maxDepth` or hold
+    /// more than `maxElements` elements. It does not check that the bytes are JSON.
+    public static func checkLimits(_ bytes: [UInt8], maxDepth: Int, maxElements: Int) throws {
+        try bytes.withUnsafeBytes { try checkLimits($0, maxDepth: maxDepth, maxElements: maxElements) }
+    }
+
     static func checkLimits(_ data: Data, maxDepth: Int, maxElements: Int) throws {
-        try data.withUnsafeBytes { (raw: UnsafeRawBufferPointer) in
+        try data.withUnsafeBytes { try checkLimits($0, maxDepth: maxDepth, maxElements: maxElements) }
+    }
+
+    static func checkLimits(_ raw: UnsafeRawBufferPointer, maxDepth: Int, maxElements: Int) throws {
+        do {
             var depth = 0, elements = 0
             var inString = false, escaped = false
             for b in raw {

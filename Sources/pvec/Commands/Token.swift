@@ -77,25 +77,12 @@ extension PVec.Token {
                 printErr("no tokens; create one with `pvec token create --scope read --name HOLDER`")
             } else {
                 Output.table([["ID", "HOLDER", "STATUS", "SCOPES", "CREATED", "EXPIRES"]] + tokens.map { t in
-                    [Self.printable(t.id), Self.printable(t.name), t.status(at: now), Self.printable(t.scopes.joined(separator: " ")),
+                    [TerminalText.escape(t.id), TerminalText.escape(t.name), t.status(at: now), TerminalText.escape(t.scopes.joined(separator: " ")),
                      Output.iso(t.createdAt), t.expiresAt.map(Output.iso) ?? "never"]
                 })
             }
         }
 
-        /// Catalog text made safe for a terminal (older catalogs may hold any holder name).
-        static func printable(_ s: String) -> String {
-            var out = ""
-            for u in s.unicodeScalars.prefix(80) {
-                let c = u.properties.generalCategory
-                if c == .control || c == .format || c == .lineSeparator || c == .paragraphSeparator {
-                    out += "\\u{\(String(u.value, radix: 16))}"
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-            return out
-        }
     }
 
     struct Revoke: ParsableCommand {
@@ -113,8 +100,8 @@ extension PVec.Token {
                 Output.json(["id": .string(token.id), "name": .string(token.name), "revoked": .bool(revoked),
                              "revoked_at": token.revokedAt.map { .string(Output.iso($0)) } ?? .null])
             } else {
-                print(revoked ? "revoked token \(token.id) of \(List.printable(token.name))"
-                              : "token \(token.id) of \(List.printable(token.name)) was already revoked")
+                print(revoked ? "revoked token \(token.id) of \(TerminalText.escape(token.name))"
+                              : "token \(token.id) of \(TerminalText.escape(token.name)) was already revoked")
             }
         }
     }
