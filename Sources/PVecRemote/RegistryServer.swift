@@ -102,7 +102,7 @@ public struct RegistryServer: Sendable {
             }
         }
         router.post("/v1/closure") { request, _ in
-            await server.guarded(request, need: .read, body: .json) { token, input in
+            await server.guarded(request, need: .read, body: .json(elements: server.limits.idsPerRequest + 16)) { token, input in
                 let body = input.json
                 var seen: Set<String> = []
                 let ids = try server.idList(body["ids"], artifact: true).filter { seen.insert($0).inserted }.compactMap { ArtifactID($0) }
@@ -122,7 +122,7 @@ public struct RegistryServer: Sendable {
             }
         }
         router.post("/v1/missing") { request, _ in
-            await server.guarded(request, need: .upload, body: .json) { token, input in
+            await server.guarded(request, need: .upload, body: .json(elements: 3 * server.limits.idsPerRequest + 16)) { token, input in
                 let body = input.json
                 let manifests = try server.idList(body["manifests"], artifact: true)
                 let blobs = try server.idList(body["blobs"], artifact: false)
@@ -191,7 +191,7 @@ public struct RegistryServer: Sendable {
             }
         }
         router.post("/v1/signatures") { request, _ in
-            await server.guarded(request, need: .upload, body: .json) { token, input in
+            await server.guarded(request, need: .upload, body: .json(elements: 5 * server.limits.idsPerRequest + 16)) { token, input in
                 let body = input.json
                 guard let list = body["signatures"]?.arrayValue else { throw APIError(.badRequest, "expected {\"signatures\": [...]}") }
                 guard list.count <= server.limits.idsPerRequest else {
@@ -211,7 +211,7 @@ public struct RegistryServer: Sendable {
             }
         }
         router.post("/v1/refs") { request, _ in
-            await server.guarded(request, need: .read, body: .json) { token, input in
+            await server.guarded(request, need: .read, body: .json(elements: 16)) { token, input in
                 let body = input.json
                 guard let name = body["name"]?.stringValue, let id = body["id"]?.stringValue.flatMap(ArtifactID.init) else {
                     throw APIError(.badRequest, "expected {\"name\": ..., \"id\": <64 hex>, \"expected\": <64 hex> or null}")
@@ -262,7 +262,9 @@ public struct RegistryServer: Sendable {
         var bytes: [UInt8] { if case .bytes(let b) = self { return b } else { return [] } }
     }
 
-    enum BodyKind { case none, json, bytes(limit: Int) }
+    /// A JSON body allows at most `elements` elements (and `limits.jsonElements`), so the
+    /// work of parsing it stays in proportion to what the route can use.
+    enum BodyKind { case none, json(elements: Int), bytes(limit: Int) }
 
     /// Authenticates, reads the body, runs the handler, and turns every error into a JSON
     /// 4xx/5xx answer, so a bad request never takes the server down.
@@ -288,7 +290,7 @@ public struct RegistryServer: Sendable {
             let input: Input
             switch kind {
             case .none: input = .none
-            case .json: input = .json(try await jsonBody(request))
+            case .json(let elements): input = .json(try await jsonBody(request, elements: min(elements, limits.jsonElements)))
             case .bytes(let limit): input = .bytes(try await body(request, limit: limit))
             }
             return try await Self.offload { try handler(token, input) }
@@ -336,20 +338,20 @@ public struct RegistryServer: Sendable {
         }
     }
 
-    func jsonBody(_ request: Request) async throws -> JSONValue {
+    func jsonBody(_ request: Request, elements: Int) async throws -> JSONValue {
         let bytes = try await body(request, limit: limits.jsonBytes)
-        try checkJSONLimits(bytes, maxDepth: limits.jsonDepth)
-        guard let v = try? JSONValue.parse(bytes, maxDepth: limits.jsonDepth, maxElements: limits.jsonElements), case .object = v else {
+        try checkJSONLimits(bytes, maxDepth: limits.jsonDepth, maxElements: elements)
+        guard let v = try? JSONValue.parse(bytes, maxDepth: limits.jsonDepth, maxElements: elements), case .object = v else {
             throw APIError(.badRequest, "the request body is not a JSON object")
         }
         return v
     }
 
-    /// Refuses JSON nested deeper than `maxDepth` or with more than `limits.jsonElements`
-    /// elements (413), before any parsing work.
-    func checkJSONLimits(_ bytes: [UInt8], maxDepth: Int) throws {
+    /// Refuses JSON nested deeper than `maxDepth` or with more than `maxElements` (default
+    /// `limits.jsonElements`) elements (413), before any parsing work.
+    func checkJSONLimits(_ bytes: [UInt8], maxDepth: Int, maxElements: Int? = nil) throws {
         do {
-            try JSONValue.checkLimits(bytes, maxDepth: maxDepth, maxElements: limits.jsonElements)
+            try JSONValue.checkLimits(bytes, maxDepth: maxDepth, maxElements: maxElements ?? limits.jsonElements)
         } catch let e as JSONValue.LimitError {
             throw APIError(.contentTooLarge, "the JSON body is refused: \(e.localizedDescription)")
         }
