@@ -122,11 +122,13 @@ public enum PromptBundle {
             switch kind {
             case "blob":
                 guard let id = BlobID(idText) else { throw bad("\(label) has no valid id") }
+                let raw: [UInt8]
                 do {
-                    _ = try Registry.checkEncodedBlob(chunk, as: id)
+                    raw = try Registry.checkEncodedBlob(chunk, as: id)
                 } catch {
                     throw bad("\(label) does not hash to its id")
                 }
+                if let problem = Registry.canonicalBlobProblem(raw) { throw bad("\(label) is not a canonical pvec blob: \(problem)") }
                 contents.blobs.append((id, chunk))
             case "manifest":
                 guard let id = ArtifactID(idText) else { throw bad("\(label) has no valid id") }
@@ -196,6 +198,14 @@ public enum PromptBundle {
         }
         var written = 0
         for b in c.blobs where try registry.putEncodedBlob(b.bytes, as: b.id) { written += 1 }
+        // Blobs stay invisible until a manifest is indexed; each manifest must agree with its blob first.
+        for m in c.manifests where !registry.hasArtifact(m.id) {
+            do {
+                try registry.checkManifestAgainstBlob(Registry.incomingManifest(m.bytes, as: m.id).1, id: m.id)
+            } catch {
+                throw RemoteError.badBundle(path: url.path, entry: "manifest \(m.id.short): \(error.localizedDescription)")
+            }
+        }
         let fresh = try registry.receive(IncomingBatch(manifests: c.manifests.map(\.bytes), refs: refs, signatures: c.signatures),
                                          source: "bundle:" + url.lastPathComponent, command: command)
         return ImportSummary(newArtifacts: fresh.count, blobsWritten: written, blobsPresent: c.blobs.count - written,

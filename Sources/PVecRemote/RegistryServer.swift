@@ -10,14 +10,28 @@ import PVecTensor
 /// the registry's audit log with the token holder as actor. Manifests received before the name
 /// that reaches them are pinned, so `gc` leaves a push in progress alone.
 public struct RegistryServer: Sendable {
-    /// Request size limits.
+    /// What one client may cost the server: request sizes, work per request, connections
+    /// and time (docs/security.md lists them).
     public struct Limits: Sendable {
         /// Largest blob upload, in bytes.
         public var blobBytes: Int = 64 << 20
         /// Largest manifest upload or JSON request, in bytes.
         public var jsonBytes: Int = 4 << 20
-        /// Most ids in one `missing` or `closure` request.
-        public var idsPerRequest: Int = 100_000
+        /// Most ids (or names, or signatures) in one `missing`, `closure` or `signatures` request.
+        public var idsPerRequest: Int = 10_000
+        /// Most artifacts one `closure` answer may list; ask for fewer roots beyond that.
+        public var closureArtifacts: Int = 100_000
+        /// Deepest nesting of arrays and objects in a JSON request (a manifest may nest up to 32).
+        public var jsonDepth: Int = 8
+        /// Most JSON elements (array elements and object members) in one request or manifest.
+        public var jsonElements: Int = 100_000
+        /// Most connections open at once; further ones wait to be accepted.
+        public var maxConnections: Int = 256
+        /// Seconds a connection may send nothing before it is closed: between requests
+        /// (keep-alive), and while a request head or body is arriving.
+        public var idleTimeout: TimeInterval = 30
+        /// Seconds a request's body may take to arrive in all, from its head on.
+        public var requestTimeout: TimeInterval = 300
 
         public init() {}
     }
@@ -47,8 +61,11 @@ public struct RegistryServer: Sendable {
     /// - Parameter onBound: called with the port once listening (useful with port 0).
     public func run(host: String, port: Int, onBound: @escaping @Sendable (Int) -> Void) async throws {
         let router = Router()
+        router.add(middleware: APIMiddleware(limits: limits))
         routes(router)
-        let app = Application(router: router, configuration: .init(address: .hostname(host, port: port), serverName: "pvec"),
+        let app = Application(router: router, server: limits.httpServer,
+                              configuration: .init(address: .hostname(host, port: port), serverName: "pvec",
+                                                   availableConnectionsDelegate: limits.connectionLimit),
                               onServerRunning: { channel in onBound(channel.localAddress?.port ?? port) })
         try await app.runService()
     }
@@ -85,11 +102,19 @@ public struct RegistryServer: Sendable {
             }
         }
         router.post("/v1/closure") { request, _ in
-            await server.guarded(request, need: .read, body: .json) { token, input in
+            await server.guarded(request, need: .read, body: .json(elements: server.limits.idsPerRequest + 16)) { token, input in
                 let body = input.json
-                let ids = try server.idList(body["ids"], artifact: true).map { ArtifactID($0)! }
-                for id in ids where !server.catalog.hasArtifact(id) { throw APIError(.notFound, "no artifact \(id.short) here") }
-                let c = try server.catalog.closure(of: ids)
+                var seen: Set<String> = []
+                let ids = try server.idList(body["ids"], artifact: true).filter { seen.insert($0).inserted }.compactMap { ArtifactID($0) }
+                let c: TransferClosure
+                do {
+                    c = try server.catalog.closure(of: ids)
+                } catch StoreError.unknownName(let hex) {
+                    throw APIError(.notFound, "no artifact \(hex.prefix(12)) here")
+                }
+                guard c.manifests.count <= server.limits.closureArtifacts else {
+                    throw APIError(.contentTooLarge, "the closure of these \(ids.count) ids has \(c.manifests.count) artifacts; the limit is \(server.limits.closureArtifacts) per request, ask for fewer ids at a time")
+                }
                 var sigs: [JSONValue] = []
                 for m in c.manifests { sigs += try server.catalog.signatures(of: m).map(PromptBundle.signatureJSON) }
                 return Self.json(["manifests": .array(c.manifests.map { .string($0.hex) }),
@@ -97,15 +122,19 @@ public struct RegistryServer: Sendable {
             }
         }
         router.post("/v1/missing") { request, _ in
-            await server.guarded(request, need: .upload, body: .json) { token, input in
+            await server.guarded(request, need: .upload, body: .json(elements: 3 * server.limits.idsPerRequest + 16)) { token, input in
                 let body = input.json
                 let manifests = try server.idList(body["manifests"], artifact: true)
                 let blobs = try server.idList(body["blobs"], artifact: false)
                 // A push names what it will move, so a token for another namespace is refused
                 // before any object is sent.
-                for n in body["names"]?.arrayValue ?? [] {
+                let names = body["names"]?.arrayValue ?? []
+                guard names.count <= server.limits.idsPerRequest else {
+                    throw APIError(.contentTooLarge, "at most \(server.limits.idsPerRequest) names per request")
+                }
+                for n in names {
                     guard let name = n.stringValue, token.canWrite(name: name) else {
-                        throw APIError(.forbidden, "token '\(token.name)' may not write '\(n.stringValue ?? "?")' (scopes: \(token.scopes.joined(separator: " ")))")
+                        throw APIError(.forbidden, "token '\(token.name)' may not write \(TerminalText.quoted(n.stringValue ?? n.canonicalString)) (scopes: \(token.scopes.joined(separator: " ")))")
                     }
                 }
                 return Self.json([
@@ -119,6 +148,13 @@ public struct RegistryServer: Sendable {
             return await server.guarded(request, need: .upload, body: .bytes(limit: server.limits.blobBytes)) { _, input in
                 let id = try Self.blobID(id)
                 let bytes = input.bytes
+                if server.blobs.hasBlob(id) {
+                    return Self.json(["id": .string(id.hex), "stored": .bool(false)], status: .ok)
+                }
+                // Only canonical safetensors of F32 tensors is a blob: anything else would give
+                // one set of tensors two ids, or hold bytes no manifest can describe.
+                let raw = try Registry.checkEncodedBlob(bytes, as: id)
+                try Registry.checkCanonicalBlob(raw, as: id)
                 let wrote = try server.blobs.putEncodedBlob(bytes, as: id)
                 try server.catalog.pin([id.hex], for: server.pinLifetime)
                 return Self.json(["id": .string(id.hex), "stored": .bool(wrote)], status: wrote ? .created : .ok)
@@ -129,10 +165,24 @@ public struct RegistryServer: Sendable {
             return await server.guarded(request, need: .upload, body: .bytes(limit: server.limits.jsonBytes)) { token, input in
                 let id = try Self.artifactID(id)
                 let bytes = input.bytes
-                // The catalog checks the blob is present through its own registry; a split
-                // storage checks it here first.
-                if let b = try Registry.incomingManifest(bytes, as: id).1.blob, !server.blobs.hasBlob(b) {
-                    throw APIError(.unprocessableContent, "manifest \(id.short) needs blob \(b.short), which was not uploaded")
+                try server.checkJSONLimits(bytes, maxDepth: 32)
+                let manifest = try Registry.incomingManifest(bytes, as: id).1
+                if server.catalog.hasArtifact(id) {
+                    return Self.json(["id": .string(id.hex), "stored": .bool(false)], status: .ok)
+                }
+                // Everything a manifest names must be here and agree with it before it is
+                // visible: its blob (present, canonical, of the dtype and shape it says) and
+                // its parents. The catalog checks again in its transaction.
+                if let b = manifest.blob {
+                    guard server.blobs.hasBlob(b) else {
+                        throw APIError(.unprocessableContent, "manifest \(id.short) needs blob \(b.short), which was not uploaded; PUT /v1/blobs/\(b.hex) first")
+                    }
+                    let raw = try Registry.checkEncodedBlob(server.blobs.encodedBlob(b), as: b)
+                    try Registry.checkCanonicalBlob(raw, as: b)
+                    try Registry.checkManifest(manifest, id: id, againstBlob: raw)
+                }
+                for p in manifest.parents where !server.catalog.hasArtifact(p.id) {
+                    throw APIError(.unprocessableContent, "manifest \(id.short) names parent \(p.id.short), which is not on this server; PUT the parent first")
                 }
                 let fresh = try server.catalog.receive(IncomingBatch(manifests: [bytes], pinFor: server.pinLifetime),
                                                         source: "push", command: "push manifest \(id.short)",
@@ -141,9 +191,12 @@ public struct RegistryServer: Sendable {
             }
         }
         router.post("/v1/signatures") { request, _ in
-            await server.guarded(request, need: .upload, body: .json) { token, input in
+            await server.guarded(request, need: .upload, body: .json(elements: 5 * server.limits.idsPerRequest + 16)) { token, input in
                 let body = input.json
                 guard let list = body["signatures"]?.arrayValue else { throw APIError(.badRequest, "expected {\"signatures\": [...]}") }
+                guard list.count <= server.limits.idsPerRequest else {
+                    throw APIError(.contentTooLarge, "at most \(server.limits.idsPerRequest) signatures per request")
+                }
                 var sigs: [ArtifactSignature] = []
                 for s in list {
                     guard let a = s["artifact"]?.stringValue.flatMap(ArtifactID.init), let key = s["key"]?.stringValue,
@@ -158,7 +211,7 @@ public struct RegistryServer: Sendable {
             }
         }
         router.post("/v1/refs") { request, _ in
-            await server.guarded(request, need: .read, body: .json) { token, input in
+            await server.guarded(request, need: .read, body: .json(elements: 16)) { token, input in
                 let body = input.json
                 guard let name = body["name"]?.stringValue, let id = body["id"]?.stringValue.flatMap(ArtifactID.init) else {
                     throw APIError(.badRequest, "expected {\"name\": ..., \"id\": <64 hex>, \"expected\": <64 hex> or null}")
@@ -209,7 +262,9 @@ public struct RegistryServer: Sendable {
         var bytes: [UInt8] { if case .bytes(let b) = self { return b } else { return [] } }
     }
 
-    enum BodyKind { case none, json, bytes(limit: Int) }
+    /// A JSON body allows at most `elements` elements (and `limits.jsonElements`), so the
+    /// work of parsing it stays in proportion to what the route can use.
+    enum BodyKind { case none, json(elements: Int), bytes(limit: Int) }
 
     /// Authenticates, reads the body, runs the handler, and turns every error into a JSON
     /// 4xx/5xx answer, so a bad request never takes the server down.
@@ -219,13 +274,12 @@ public struct RegistryServer: Sendable {
     func guarded(_ request: Request, need: Need, body kind: BodyKind = .none,
                  _ handler: @escaping @Sendable (AccessToken, Input) throws -> Response) async -> Response {
         do {
-            guard let auth = request.headers[.authorization], auth.hasPrefix("Bearer ") else {
+            guard let bearer = request.headers[.authorization].flatMap(Self.bearerToken) else {
                 throw APIError(.unauthorized, "a bearer token is required (Authorization: Bearer pvec_...)")
             }
-            let bearer = String(auth.dropFirst(7))
             let catalog = self.catalog
             guard let token = try await Self.offload({ try catalog.token(bearer: bearer) }) else {
-                throw APIError(.unauthorized, "the token is not valid on this server")
+                throw APIError(.unauthorized, "the token is not valid on this server (unknown, revoked or expired)")
             }
             switch need {
             case .read:
@@ -236,7 +290,7 @@ public struct RegistryServer: Sendable {
             let input: Input
             switch kind {
             case .none: input = .none
-            case .json: input = .json(try await jsonBody(request))
+            case .json(let elements): input = .json(try await jsonBody(request, elements: min(elements, limits.jsonElements)))
             case .bytes(let limit): input = .bytes(try await body(request, limit: limit))
             }
             return try await Self.offload { try handler(token, input) }
@@ -244,6 +298,8 @@ public struct RegistryServer: Sendable {
             return Self.json(["error": .string(e.message)], status: e.status)
         } catch let e as StoreError {
             return Self.json(["error": .string(e.localizedDescription)], status: Self.status(for: e))
+        } catch let e as JSONValue.LimitError {
+            return Self.json(["error": .string("the request body is refused: \(e.localizedDescription)")], status: .contentTooLarge)
         } catch {
             return Self.json(["error": .string("\(error)")], status: .internalServerError)
         }
@@ -282,12 +338,32 @@ public struct RegistryServer: Sendable {
         }
     }
 
-    func jsonBody(_ request: Request) async throws -> JSONValue {
+    func jsonBody(_ request: Request, elements: Int) async throws -> JSONValue {
         let bytes = try await body(request, limit: limits.jsonBytes)
-        guard let v = try? JSONValue.parse(bytes), case .object = v else {
+        try checkJSONLimits(bytes, maxDepth: limits.jsonDepth, maxElements: elements)
+        guard let v = try? JSONValue.parse(bytes, maxDepth: limits.jsonDepth, maxElements: elements), case .object = v else {
             throw APIError(.badRequest, "the request body is not a JSON object")
         }
         return v
+    }
+
+    /// Refuses JSON nested deeper than `maxDepth` or with more than `maxElements` (default
+    /// `limits.jsonElements`) elements (413), before any parsing work.
+    func checkJSONLimits(_ bytes: [UInt8], maxDepth: Int, maxElements: Int? = nil) throws {
+        do {
+            try JSONValue.checkLimits(bytes, maxDepth: maxDepth, maxElements: maxElements ?? limits.jsonElements)
+        } catch let e as JSONValue.LimitError {
+            throw APIError(.contentTooLarge, "the JSON body is refused: \(e.localizedDescription)")
+        }
+    }
+
+    /// The token of an `Authorization` value: the scheme `Bearer` in any case (RFC 7235),
+    /// one or more spaces, then the token.
+    static func bearerToken(_ header: String) -> String? {
+        guard let space = header.firstIndex(of: " ") else { return nil }
+        guard header[..<space].lowercased() == "bearer" else { return nil }
+        let token = header[space...].trimmingCharacters(in: CharacterSet(charactersIn: " \t"))
+        return token.isEmpty ? nil : token
     }
 
     func idList(_ value: JSONValue?, artifact: Bool) throws -> [String] {

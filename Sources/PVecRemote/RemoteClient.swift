@@ -52,7 +52,25 @@ public final class RemoteClient: Sendable {
         try request("GET", "v1/blobs/\(id.hex)").body
     }
 
+    /// Ids (or names, or signatures) per request: well under the server's limit
+    /// (`RegistryServer.Limits.idsPerRequest`), so large registries move in several requests.
+    public static let batch = 1_000
+
+    /// The lineage closure of `ids`, asked `batch` ids at a time and merged (parents still
+    /// come before children: each answer lists them so, and a repeat keeps its first place).
     public func closure(of ids: [ArtifactID]) throws -> (closure: TransferClosure, signatures: [ArtifactSignature]) {
+        var manifests: [ArtifactID] = [], blobs: [BlobID] = [], sigs: [ArtifactSignature] = []
+        var seenM: Set<ArtifactID> = [], seenB: Set<BlobID> = [], seenS: Set<String> = []
+        for start in stride(from: 0, to: max(ids.count, 1), by: Self.batch) {
+            let part = try closureBatch(Array(ids[start..<min(start + Self.batch, ids.count)]))
+            for m in part.closure.manifests where seenM.insert(m).inserted { manifests.append(m) }
+            for b in part.closure.blobs where seenB.insert(b).inserted { blobs.append(b) }
+            for s in part.signatures where seenS.insert(s.artifact.hex + " " + s.key).inserted { sigs.append(s) }
+        }
+        return (TransferClosure(manifests: manifests, blobs: blobs), sigs)
+    }
+
+    func closureBatch(_ ids: [ArtifactID]) throws -> (closure: TransferClosure, signatures: [ArtifactSignature]) {
         let v = try json("POST", "v1/closure", body: ["ids": .array(ids.map { .string($0.hex) })])
         let manifests = (v["manifests"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(ArtifactID.init) }
         let blobs = (v["blobs"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(BlobID.init) }
@@ -67,11 +85,17 @@ public final class RemoteClient: Sendable {
     /// Which of these objects the server lacks; `names` are the names the push will move
     /// (the server refuses at once if the token may not write them).
     public func missing(_ c: TransferClosure, names: [String]) throws -> TransferClosure {
-        let v = try json("POST", "v1/missing", body: ["manifests": .array(c.manifests.map { .string($0.hex) }),
-                                                      "blobs": .array(c.blobs.map { .string($0.hex) }),
-                                                      "names": .array(names.map { .string($0) })])
-        return TransferClosure(manifests: (v["manifests"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(ArtifactID.init) },
-                               blobs: (v["blobs"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(BlobID.init) })
+        func slice<T>(_ a: [T], _ i: Int) -> ArraySlice<T> { a[min(i * Self.batch, a.count)..<min((i + 1) * Self.batch, a.count)] }
+        let rounds = max(1, [c.manifests.count, c.blobs.count, names.count].map { ($0 + Self.batch - 1) / Self.batch }.max() ?? 1)
+        var out = TransferClosure(manifests: [], blobs: [])
+        for i in 0..<rounds {
+            let v = try json("POST", "v1/missing", body: ["manifests": .array(slice(c.manifests, i).map { .string($0.hex) }),
+                                                          "blobs": .array(slice(c.blobs, i).map { .string($0.hex) }),
+                                                          "names": .array(slice(names, i).map { .string($0) })])
+            out.manifests += (v["manifests"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(ArtifactID.init) }
+            out.blobs += (v["blobs"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(BlobID.init) }
+        }
+        return out
     }
 
     public func putBlob(_ id: BlobID, _ bytes: [UInt8]) throws {
@@ -83,7 +107,10 @@ public final class RemoteClient: Sendable {
     }
 
     public func putSignatures(_ sigs: [ArtifactSignature]) throws {
-        _ = try json("POST", "v1/signatures", body: ["signatures": .array(sigs.map(PromptBundle.signatureJSON))])
+        for start in stride(from: 0, to: sigs.count, by: Self.batch) {
+            let part = sigs[start..<min(start + Self.batch, sigs.count)]
+            _ = try json("POST", "v1/signatures", body: ["signatures": .array(part.map(PromptBundle.signatureJSON))])
+        }
     }
 
     /// Moves a name on the server if it still points at `expected` (nil: must not exist).

@@ -27,6 +27,8 @@ public enum RemoteError: Error, Equatable, LocalizedError {
     case invalidScope(String)
     /// A token file that cannot be read.
     case tokenFile(path: String, reason: String)
+    /// A `--expires` value that is neither a duration nor a date in the future.
+    case invalidExpiry(String)
     /// The server's answer was larger than the client accepts (a hostile or broken server).
     case answerTooLarge(url: String, path: String, limit: Int)
 
@@ -53,11 +55,14 @@ public enum RemoteError: Error, Equatable, LocalizedError {
         case .invalidListen(let text):
             return "'\(text)' is not HOST:PORT; use for example --listen 127.0.0.1:8080 (port 0 picks a free one)"
         case .invalidScope(let text):
-            return "'\(text)' is not a scope; use read or write:<name prefix>, e.g. --scope write:team-a/"
+            return "\(TerminalText.quoted(text)) is not a scope; use read, write:* or write:<name prefix> where the prefix is a valid name, optionally ending in '/', e.g. --scope write:team-a/ (see `pvec token create --help`)"
         case .tokenFile(let path, let reason):
             return "cannot read the token file \(path): \(reason)"
+        case .invalidExpiry(let text):
+            return "\(TerminalText.quoted(text)) is not an expiry in the future; use a duration (30d, 12h, 90m, 2w) or an ISO 8601 date (2027-01-31 or 2027-01-31T12:00:00Z)"
         case .answerTooLarge(let url, let path, let limit):
             return "the server at \(url) answered \(path) with more than \(limit >> 20) MiB; refused, nothing was stored (is it a pvec server?)"
         }
     }
+
 }

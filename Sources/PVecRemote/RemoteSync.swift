@@ -123,6 +123,7 @@ public enum RemoteSync {
         let counter = Counter()
         try parallel(blobs) { b in
             let bytes = try client.blob(b)
+            try Registry.checkCanonicalBlob(Registry.checkEncodedBlob(bytes, as: b), as: b)
             try registry.putEncodedBlob(bytes, as: b)
             let (n, got) = counter.add(bytes.count)
             progress?("pull", n, total, got)
@@ -130,7 +131,8 @@ public enum RemoteSync {
         let fetched = Locked([ArtifactID: [UInt8]]())
         try parallel(manifests) { m in
             let bytes = try client.manifest(m)
-            _ = try Registry.incomingManifest(bytes, as: m)
+            // Its blob is here by now (fetched above or already present): they must agree.
+            try registry.checkManifestAgainstBlob(Registry.incomingManifest(bytes, as: m).1, id: m)
             fetched.with { $0[m] = bytes }
             let (n, got) = counter.add(bytes.count)
             progress?("pull", n, total, got)

@@ -29,6 +29,7 @@ public protocol CatalogStore: Sendable {
     /// Compare-and-swap on a name, audited with `actor`.
     @discardableResult
     func updateRef(_ name: String, to id: ArtifactID, expected: ArtifactID??, command: String, actor: String?) throws -> Int
+    /// The live token a bearer string stands for: nil when unknown, wrong, revoked or expired.
     func token(bearer: String) throws -> AccessToken?
     func pin(_ ids: [String], for duration: TimeInterval) throws
 }

@@ -152,11 +152,69 @@ public enum JSONValue: Hashable, Sendable, Codable {
     /// let v = try JSONValue.parse(Array(#"{"a":[1,2.5]}"#.utf8))   // ["a": [1, 2.5]]
     /// ```
     /// - Throws: `JSONValue.ParseError` with the byte offset of the problem.
-    public static func parse(_ bytes: some DataProtocol, maxDepth: Int = defaultMaxDepth) throws -> JSONValue {
+    /// - Parameters:
+    ///   - maxDepth: most arrays and objects inside one another (`defaultMaxDepth`).
+    ///   - maxElements: most array elements and object members in all, checked by a scan
+    ///     before parsing (unlimited by default).
+    public static func parse(_ bytes: some DataProtocol, maxDepth: Int = defaultMaxDepth,
+                             maxElements: Int = .max) throws -> JSONValue {
         let array = Array(bytes)
+        if maxElements != .max { try checkLimits(array, maxDepth: maxDepth, maxElements: maxElements) }
         return try array.withUnsafeBufferPointer { buf in
             var p = JSONParser(buf, maxDepth: maxDepth)
             return try p.document()
+        }
+    }
+
+    /// JSON text over a limit of `parse`.
+    public enum LimitError: Error, Equatable, LocalizedError {
+        case tooDeep(limit: Int)
+        case tooManyElements(limit: Int)
+
+        public var errorDescription: String? {
+            switch self {
+            case .tooDeep(let limit): return "the JSON nests arrays and objects more than \(limit) deep"
+            case .tooManyElements(let limit): return "the JSON has more than \(limit) elements"
+            }
+        }
+    }
+
+    /// The scan `parse` makes first: throws if `bytes` nest deeper than `maxDepth` or hold
+    /// more than `maxElements` elements. It does not check that the bytes are JSON.
+    public static func checkLimits(_ bytes: [UInt8], maxDepth: Int, maxElements: Int) throws {
+        try bytes.withUnsafeBytes { try checkLimits($0, maxDepth: maxDepth, maxElements: maxElements) }
+    }
+
+    static func checkLimits(_ data: Data, maxDepth: Int, maxElements: Int) throws {
+        try data.withUnsafeBytes { try checkLimits($0, maxDepth: maxDepth, maxElements: maxElements) }
+    }
+
+    static func checkLimits(_ raw: UnsafeRawBufferPointer, maxDepth: Int, maxElements: Int) throws {
+        do {
+            var depth = 0, elements = 0
+            var inString = false, escaped = false
+            for b in raw {
+                if inString {
+                    if escaped { escaped = false } else if b == UInt8(ascii: "\\") { escaped = true } else if b == UInt8(ascii: "\"") { inString = false }
+                    continue
+                }
+                switch b {
+                case UInt8(ascii: "\""):
+                    inString = true
+                case UInt8(ascii: "["), UInt8(ascii: "{"):
+                    depth += 1
+                    elements += 1
+                    if depth > maxDepth { throw LimitError.tooDeep(limit: maxDepth) }
+                    if elements > maxElements { throw LimitError.tooManyElements(limit: maxElements) }
+                case UInt8(ascii: "]"), UInt8(ascii: "}"):
+                    depth -= 1
+                case UInt8(ascii: ","):
+                    elements += 1
+                    if elements > maxElements { throw LimitError.tooManyElements(limit: maxElements) }
+                default:
+                    break
+                }
+            }
         }
     }
 

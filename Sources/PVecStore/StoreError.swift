@@ -52,6 +52,10 @@ public enum StoreError: Error, Equatable, LocalizedError {
     /// The registry's marker is there but `catalog.sqlite` is not: names, history and tags
     /// are only in `logs/refs` until the catalog is rebuilt.
     case catalogMissing(path: String)
+    /// No server token with that id in this registry.
+    case unknownToken(String)
+    /// A token holder name that breaks the rules or that a live token already has.
+    case tokenHolder(name: String, why: String)
 
     public var errorDescription: String? {
         switch self {
@@ -105,6 +109,10 @@ public enum StoreError: Error, Equatable, LocalizedError {
             return "the signature by \(key.prefix(24))… on \(artifact.prefix(12)) does not verify; the manifest or the signature was altered"
         case .catalogMissing(let path):
             return "the catalog of the registry at \(path) is missing; run `pvec verify --repair` to rebuild it from objects and logs/refs"
+        case .unknownToken(let id):
+            return "no token with id \(TerminalText.quoted(id, limit: 20)) in this registry; run `pvec token list` to see the ids"
+        case .tokenHolder(let name, let why):
+            return "cannot create a token for holder \(TerminalText.quoted(name)): \(why)"
         }
     }
 }

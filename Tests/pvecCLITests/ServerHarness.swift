@@ -12,10 +12,10 @@ final class ServerProcess {
 
     /// Starts the server on `port` (0: a free one) and waits, at most 60 s, for its
     /// "listening on" line.
-    init(registry: URL, port: Int = 0) throws {
+    init(registry: URL, port: Int = 0, arguments: [String] = []) throws {
         self.registry = registry
         process.executableURL = CLITestCase.binary
-        process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--registry", registry.path]
+        process.arguments = ["serve", "--listen", "127.0.0.1:\(port)", "--registry", registry.path] + arguments
         var env = ProcessInfo.processInfo.environment
         env.removeValue(forKey: "PVEC_REGISTRY")
         process.environment = env
@@ -32,6 +32,8 @@ final class ServerProcess {
         }
         guard let line = text.split(separator: "\n").first, line.hasPrefix("listening on ") else {
             stop()
+            // Options a test relies on (limits, timeouts) must exist: a refusal is a failure.
+            if !arguments.isEmpty { throw ServerStartFailure(arguments: arguments, output: text) }
             throw XCTSkip("pvec serve did not start: \(text)")
         }
         url = String(line.dropFirst("listening on ".count))
@@ -55,12 +57,18 @@ final class ServerProcess {
     deinit { kill() }
 }
 
+struct ServerStartFailure: Error, CustomStringConvertible {
+    var arguments: [String]
+    var output: String
+    var description: String { "pvec serve \(arguments.joined(separator: " ")) did not start: \(output)" }
+}
+
 /// Raw HTTP against the server, for the checks the CLI never makes (tampered uploads, bad JSON).
 enum HTTP {
-    static func send(_ method: String, _ url: String, token: String?, body: [UInt8]? = nil) -> (status: Int, body: String) {
+    static func send(_ method: String, _ url: String, token: String?, body: [UInt8]? = nil, scheme: String = "Bearer") -> (status: Int, body: String) {
         var req = URLRequest(url: URL(string: url)!)
         req.httpMethod = method
-        if let token { req.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        if let token { req.setValue("\(scheme) \(token)", forHTTPHeaderField: "Authorization") }
         if let body { req.httpBody = Data(body) }
         final class Box: @unchecked Sendable { var value: (Int, String) = (0, "") }
         let box = Box()

@@ -17,6 +17,19 @@ extension PVec {
         @Option(help: ArgumentHelp("Address to listen on.", valueName: "host:port")) var listen: String = "127.0.0.1:8080"
         @Option(help: "Largest blob upload in bytes.") var maxBlobBytes: Int = 64 << 20
         @Option(help: "Largest manifest or JSON request in bytes.") var maxJsonBytes: Int = 4 << 20
+        @Option(help: "Most connections open at once; more wait to be accepted.") var maxConnections: Int = 256
+        @Option(help: ArgumentHelp("Close a connection that sends nothing for this long (between requests, or mid-request).", valueName: "seconds"))
+        var idleTimeout: Double = 30
+        @Option(help: ArgumentHelp("Close a connection whose request body has not arrived this long after its head.", valueName: "seconds"))
+        var requestTimeout: Double = 300
+
+        func validate() throws {
+            guard maxBlobBytes > 0, maxJsonBytes > 0 else { throw ValidationError("Please give --max-blob-bytes and --max-json-bytes above 0.") }
+            guard (1...100_000).contains(maxConnections) else { throw ValidationError("Please give --max-connections between 1 and 100000.") }
+            guard (0.1...86_400).contains(idleTimeout), (0.1...86_400).contains(requestTimeout) else {
+                throw ValidationError("Please give --idle-timeout and --request-timeout in seconds, between 0.1 and 86400.")
+            }
+        }
 
         func run() async throws {
             guard let colon = listen.lastIndex(of: ":"), let port = Int(listen[listen.index(after: colon)...]),
@@ -28,6 +41,9 @@ extension PVec {
             var limits = RegistryServer.Limits()
             limits.blobBytes = maxBlobBytes
             limits.jsonBytes = maxJsonBytes
+            limits.maxConnections = maxConnections
+            limits.idleTimeout = idleTimeout
+            limits.requestTimeout = requestTimeout
             // Hummingbird logs each start at info level; keep stdout for the one line scripts read.
             if ProcessInfo.processInfo.environment["LOG_LEVEL"] == nil { setenv("LOG_LEVEL", "warning", 1) }
             try await RegistryServer(registry: registry, limits: limits).run(host: host, port: port) { bound in
