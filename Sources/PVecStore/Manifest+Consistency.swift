@@ -18,7 +18,14 @@ extension Manifest {
         } catch {
             return "its blob \(blob.short) is not safetensors (\(error.localizedDescription))"
         }
-        guard let main = file.entries.first(where: { $0.name == "tensor" }) else {
+        return blobDisagreement(entries: file.entries)
+    }
+
+    /// The same check on the entries of a blob already parsed (`pvec verify` parses each
+    /// blob once and checks every manifest that names it).
+    public func blobDisagreement(entries: [SafetensorsEntry]) -> String? {
+        guard let blob else { return nil }
+        guard let main = entries.first(where: { $0.name == "tensor" }) else {
             return "its blob \(blob.short) has no \"tensor\" entry"
         }
         if let dtype, main.dtype != dtype {
@@ -27,7 +34,7 @@ extension Manifest {
         if let shape, main.shape != shape {
             return "it says shape \(shape) but its blob \(blob.short) holds \(main.shape)"
         }
-        let others = file.entries.filter { $0.name != "tensor" }
+        let others = entries.filter { $0.name != "tensor" }
         if kind.isPromptShaped, let extra = others.first {
             return "a \(kind.rawValue)'s blob holds only \"tensor\", but \(blob.short) also holds \(TerminalText.quoted(extra.name))"
         }

@@ -29,7 +29,7 @@ extension Registry {
         }
         // Each blob is decoded once, but every manifest is checked against it: two manifests
         // may share a blob, and one of them may lie about its shape or dtype.
-        var blobsChecked: [String: (readable: Bool, tensor: SafetensorsEntry?)] = [:]
+        var blobsChecked: [String: [SafetensorsEntry]?] = [:]
         for r in rows {
             let hex: String = r["id"]
             let catalogText: String = r["manifest"]
@@ -50,10 +50,10 @@ extension Registry {
                 report(.missingObject, hex, "manifest object \(path) is missing")
             }
             guard let blobHex = r["blob"] as String? else { continue }
-            let blob = blobsChecked[blobHex] ?? checkBlob(blobHex, usedBy: hex, report)
-            blobsChecked[blobHex] = blob
-            if let manifest, blob.readable {
-                checkManifestAgainstBlob(manifest, id: hex, entry: blob.tensor, report)
+            let entries = blobsChecked[blobHex] ?? checkBlob(blobHex, usedBy: hex, report)
+            blobsChecked[blobHex] = .some(entries)
+            if let manifest, let entries, let why = manifest.blobDisagreement(entries: entries) {
+                report(.blobMismatch, hex, why)
             }
         }
         try catalogRead { db in
@@ -103,46 +103,29 @@ extension Registry {
         }
     }
 
-    /// Re-hashes and parses a blob; returns whether it could be read (problems are reported
-    /// here) and its `"tensor"` entry, if it has one.
+    /// Re-hashes and parses a blob; returns its entries, or nil when it cannot be read
+    /// (problems are reported here).
     private func checkBlob(_ hex: String, usedBy: String?,
-                           _ report: (IntegrityProblem.Kind, String, String) -> Void) -> (readable: Bool, tensor: SafetensorsEntry?) {
+                           _ report: (IntegrityProblem.Kind, String, String) -> Void) -> [SafetensorsEntry]? {
         let user = usedBy.map { " (blob of \($0.prefix(12)))" } ?? ""
         let raw: [UInt8]
         do {
             raw = try canonicalBlobBytes(BlobID(unchecked: hex))
         } catch StoreError.missingObject {
             report(.missingObject, hex, "blob object \(objects.url(for: hex).path) is missing\(user)")
-            return (false, nil)
+            return nil
         } catch StoreError.corruptObject(_, let path, let reason) {
             report(.corruptObject, hex, "blob object \(path) is corrupt: \(reason)\(user)")
-            return (false, nil)
+            return nil
         } catch {
             report(.corruptObject, hex, "blob object cannot be read: \(error.localizedDescription)\(user)")
-            return (false, nil)
+            return nil
         }
         guard let file = try? SafetensorsFile(bytes: raw) else {
             report(.corruptObject, hex, "blob content is not valid safetensors\(user)")
-            return (false, nil)
+            return nil
         }
-        return (true, file.entries.first(where: { $0.name == "tensor" }))
-    }
-
-    /// Compares what a manifest says of its tensor (shape, dtype) with its blob's `"tensor"`
-    /// entry; a mismatch names the manifest, since the blob is what its id says it is.
-    private func checkManifestAgainstBlob(_ m: Manifest, id hex: String, entry: SafetensorsEntry?,
-                                          _ report: (IntegrityProblem.Kind, String, String) -> Void) {
-        let blob = m.blob.map { " \($0.short)" } ?? ""
-        guard let entry else {
-            report(.blobMismatch, hex, "its blob\(blob) has no \"tensor\" entry")
-            return
-        }
-        if let shape = m.shape, entry.shape != shape {
-            report(.blobMismatch, hex, "the manifest says shape \(shape), its blob\(blob) holds \(entry.shape)")
-        }
-        if let dtype = m.dtype, entry.dtype != dtype {
-            report(.blobMismatch, hex, "the manifest says dtype \(dtype.rawValue), its blob\(blob) holds \(entry.dtype.rawValue)")
-        }
+        return file.entries
     }
 
     // MARK: - Rebuilding
