@@ -29,8 +29,8 @@ public protocol CatalogStore: Sendable {
     /// Compare-and-swap on a name, audited with `actor`.
     @discardableResult
     func updateRef(_ name: String, to id: ArtifactID, expected: ArtifactID??, command: String, actor: String?) throws -> Int
-    /// The live token a bearer string stands for: nil when unknown, wrong, revoked or expired.
-    func token(bearer: String) throws -> AccessToken?
+    /// The live token with this id and secret: nil when unknown, wrong, revoked or expired.
+    func token(id: String, secret: String) throws -> AccessToken?
     func pin(_ ids: [String], for duration: TimeInterval) throws
 }
 

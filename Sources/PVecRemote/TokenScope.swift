@@ -63,8 +63,9 @@ extension AccessToken {
 }
 
 extension Registry {
-    /// Creates a server token with checked scopes; see `createToken(name:scopes:expiresAt:command:)`.
+    /// Creates a server token with checked scopes and returns its bearer text (shown once);
+    /// see `createToken(name:scopes:expiresAt:command:)`.
     public func createToken(name: String, scopes: [TokenScope], expiresAt: Date? = nil, command: String) throws -> String {
-        try createToken(name: name, scopes: scopes.map(\.text), expiresAt: expiresAt, command: command)
+        BearerToken.text(try createToken(name: name, scopes: scopes.map(\.text), expiresAt: expiresAt, command: command))
     }
 }

@@ -4,6 +4,12 @@ import GRDB
 import PVecTensor
 
 /// A bearer token a registry server accepts. Only the SHA-256 of its secret is stored.
+/// A new token's id (public, the primary key) and secret (shown once, stored as SHA-256).
+public struct TokenCredential: Hashable, Sendable {
+    public let id: String
+    public let secret: String
+}
+
 public struct AccessToken: Hashable, Sendable {
     /// The public part of the token, also its primary key.
     public var id: String
@@ -58,14 +64,15 @@ extension Registry {
         }
     }
 
-    /// Creates a token and returns its text, `pvec_<id>_<secret>`, which is shown only once.
+    /// Creates a token and returns its id and secret, which are shown only once (the server
+    /// side formats them as a bearer string, `BearerToken` in PVecRemote).
     ///
     /// The holder name must not belong to another token that is not revoked. Creation is in
     /// the audit log (never the secret).
     /// - Parameters:
     ///   - expiresAt: when the server stops accepting it (nil: until revoked).
     /// - Throws: `StoreError.tokenHolder` for a bad or taken holder name.
-    public func createToken(name: String, scopes: [String], expiresAt: Date? = nil, command: String) throws -> String {
+    public func createToken(name: String, scopes: [String], expiresAt: Date? = nil, command: String) throws -> TokenCredential {
         try Self.validateTokenHolder(name)
         guard !scopes.isEmpty, scopes.allSatisfy({ !$0.isEmpty && !$0.contains(" ") }) else {
             throw StoreError.tokenHolder(name: name, why: "a token needs at least one scope, each one word")
@@ -86,7 +93,7 @@ extension Registry {
             try appendAudit(db, time: now, action: "token", name: name, old: nil, new: nil,
                             command: command + " [token \(id) scopes \(scopes.joined(separator: " "))\(expiry)]", actor: nil)
         }
-        return "pvec_\(id)_\(secret)"
+        return TokenCredential(id: id, secret: secret)
     }
 
     /// Every token of this registry (revoked and expired ones too), oldest first. Secrets are
@@ -120,18 +127,17 @@ extension Registry {
         }
     }
 
-    /// The token a bearer string stands for, or nil when it is unknown, its secret is wrong,
-    /// or it is revoked or expired.
-    public func token(bearer: String) throws -> AccessToken? {
-        let parts = bearer.split(separator: "_", omittingEmptySubsequences: false)
-        guard parts.count == 3, parts[0] == "pvec", parts[1].count == 16, parts[2].count == 64 else { return nil }
+    /// The live token with this id and secret, or nil when it is unknown, the secret is
+    /// wrong, or it is revoked or expired. The secret is compared in constant time.
+    public func token(id: String, secret: String) throws -> AccessToken? {
+        guard id.utf8.count == 16, secret.utf8.count == 64 else { return nil }
         let row = try catalogRead { db in
             try Row.fetchOne(db, sql: "SELECT id, secret_hash, name, scopes, created_at, expires_at, revoked_at FROM tokens WHERE id = ?",
-                             arguments: [String(parts[1])])
+                             arguments: [id])
         }
         guard let row else { return nil }
         let stored: String = row["secret_hash"]
-        let given = PVecTensor.Digest.sha256Hex(Array(parts[2].utf8))
+        let given = PVecTensor.Digest.sha256Hex(Array(secret.utf8))
         // Compare every byte, so the time taken says nothing about how much matched.
         var diff: UInt8 = 0
         for (a, b) in zip(stored.utf8, given.utf8) { diff |= a ^ b }

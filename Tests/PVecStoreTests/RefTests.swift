@@ -91,14 +91,22 @@ final class RefTests: XCTestCase {
         XCTAssertStoreError(try reg.resolve(String(repeating: "e", count: 64))) { if case .unknownName = $0 { return true } else { return false } }
     }
 
-    func testNamesTakePrecedenceOverPrefixes() throws {
+    func testIdsWinAndIdLikeNamesAreRefused() throws {
         let dir = try TempDir()
         let reg = try Registry.create(at: dir.url)
         let a = try Fixtures.prompt(reg, seed: 1), b = try Fixtures.prompt(reg, seed: 2)
         let prefix = String(a.hex.prefix(6))
-        try reg.updateRef(prefix, to: b, command: "t")
-        XCTAssertEqual(try reg.resolve(prefix), b, "an exact name wins over an id prefix")
-        XCTAssertEqual(try reg.resolve(String(a.hex.prefix(7))), a)
+        XCTAssertStoreError(try reg.updateRef(prefix, to: b, command: "t")) {
+            if case .invalidName = $0 { return true } else { return false }
+        }
+        XCTAssertStoreError(try reg.addTag(prefix.uppercased(), to: b, command: "t")) {
+            if case .invalidName = $0 { return true } else { return false }
+        }
+        XCTAssertEqual(try reg.resolve(prefix), a, "an id prefix always means the artifact")
+        XCTAssertEqual(try reg.resolve(prefix.uppercased()), a)
+        XCTAssertEqual(try reg.resolve(a.hex), a)
+        try reg.updateRef("v" + prefix, to: b, command: "t")
+        XCTAssertEqual(try reg.resolve("v" + prefix), b)
     }
 
     func testCompareAndSwap() throws {
