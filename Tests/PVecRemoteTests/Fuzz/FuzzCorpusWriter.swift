@@ -127,7 +127,7 @@ final class FuzzCorpusWriterTests: XCTestCase {
         }
         let rich = Manifest(kind: .module, blob: try reg.putBlob(a), shape: a.shape, backbone: Fixtures.backbone,
                             parents: [Parent(.source, l.prompt)],
-                            recipe: Recipe(op: "attempt", params: ["lr": 0.3, "nested": ["a": [1, [2.5, ["x": .null]]]], "s": "é\n"]),
+                            recipe: Recipe(op: "attempt", params: ["lr": 0.3, "nested": ["a": [1, [2.5, ["x": .null]]]], "s": "é\"\\ ☃"]),
                             metrics: ["loss": .double(1e-05), "big": .double(-2.5e300), "n": 12])
         manifests.append(("module-rich.json", rich.canonicalBytes))
         manifests.append(("edge-whitespace.json", Array(" { \"schema\" : 1 , \"kind\":\"evaluation\",\"parents\":[],\"recipe\":{\"op\":\"eval\"},\"metrics\":{\"a\":1.0}} ".utf8)))
