@@ -65,6 +65,6 @@ let package = Package(
         .testTarget(name: "PVecModelTests", dependencies: ["PVecModel", "PVecTensor"]),
         .testTarget(name: "PVecTrainTests", dependencies: ["PVecTrain", "PVecModel", "PVecStore", "PVecTensor"]),
         .testTarget(name: "PVecRemoteTests", dependencies: ["PVecRemote", "PVecStore", "PVecTensor"]),
-        .testTarget(name: "pvecCLITests", dependencies: ["pvec", "PVecTensor", "PVecStore"]),
+        .testTarget(name: "pvecCLITests", dependencies: ["pvec", "PVecOps", "PVecTensor", "PVecStore"]),
     ]
 )
