@@ -158,4 +158,25 @@ final class TypedRecipeTests: XCTestCase {
         }
         XCTAssertEqual(try Derivation.compute(ScaleRecipe(by: 2), parents: [(.operand, t)], backbone: nil).scalars, [2, 4])
     }
+
+    /// A recorded init that asks for negative or huge sizes (a pulled or edited manifest) is
+    /// skipped by `verify`, naming the parameter; it used to reach the generator's precondition.
+    func testVerifySkipsAnInitRecipeWithImpossibleSizes() throws {
+        let root = FileManager.default.temporaryDirectory.appendingPathComponent("pvec-recipes-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: root) }
+        let registry = try Registry.create(at: root)
+        let b = Backbone(model: "toy", width: 2)
+        let t = Tensor(shape: [1, 2], scalars: [0.25, -0.25])
+        for (rows, width): (Int64, Int64) in [(-1, 2), (1 << 40, 2)] {
+            var p = InitRecipe(method: .uniform, rows: 1, width: 2, seed: 1).params
+            p["rows"] = .int(rows)
+            p["width"] = .int(width)
+            _ = try registry.store(t, kind: .`init`, recipe: Recipe(op: "init", params: p), parents: [], backbone: b,
+                                   name: nil, command: "test")
+        }
+        let report = try registry.verify(nil)
+        XCTAssertTrue(report.isClean, "\(report.problems)")
+        XCTAssertEqual(report.skipped.count, 2)
+        XCTAssertTrue(report.skipped.allSatisfy { $0.message.contains("'rows'") }, "\(report.skipped)")
+    }
 }
