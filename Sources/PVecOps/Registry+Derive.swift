@@ -22,11 +22,11 @@ extension Registry {
     ///
     /// - Parameters:
     ///   - kind: the result's kind.
-    ///   - recipe: op and parameters; `Derivation.compute` must know the op.
+    ///   - recipe: one of `Derivation.recomputable`'s recipes.
     ///   - parents: roles and operands in manifest order (operands must already be checked).
     ///   - name: a ref to move to the result.
     ///   - command: the command line, for the ref history and audit log.
-    public func derive(kind: ArtifactKind, recipe: Recipe, parents: [(role: ParentRole, operand: Operand)],
+    public func derive(kind: ArtifactKind, recipe: any TypedRecipe, parents: [(role: ParentRole, operand: Operand)],
                        backbone: Backbone?, name: String?, command: String,
                        embeddingTable: ((Backbone) throws -> Tensor)? = nil) throws -> Stored {
         try derive(kind: kind, recipe: recipe, parents: parents, tensors: nil, backbone: backbone,
@@ -36,7 +36,7 @@ extension Registry {
     /// `derive` for callers that already hold the parents' tensors (`tensors`, in parent order;
     /// nil reads them) and want the result's tensor: each blob read costs an inflate and a
     /// SHA-256, so `pvec add` should not read back what it has just computed.
-    func derive(kind: ArtifactKind, recipe: Recipe, parents: [(role: ParentRole, operand: Operand)],
+    func derive(kind: ArtifactKind, recipe: any TypedRecipe, parents: [(role: ParentRole, operand: Operand)],
                 tensors: [Tensor]?, backbone: Backbone?, name: String?, command: String,
                 embeddingTable: ((Backbone) throws -> Tensor)? = nil) throws -> (stored: Stored, tensor: Tensor) {
         precondition(tensors == nil || tensors!.count == parents.count, "one tensor per parent")
@@ -45,9 +45,9 @@ extension Registry {
         }
         let result = try Derivation.compute(recipe, parents: inputs, backbone: backbone, embeddingTable: embeddingTable)
         if !result.isFinite {
-            throw OpsError.nonFinite("the result of \(recipe.op)")
+            throw OpsError.nonFinite("the result of \(type(of: recipe).op)")
         }
-        let stored = try store(result, kind: kind, recipe: recipe,
+        let stored = try store(result, kind: kind, recipe: recipe.recipe,
                                parents: parents.map { Parent($0.role, $0.operand.id) },
                                backbone: backbone, name: name, command: command)
         return (stored, result)

@@ -75,14 +75,9 @@ extension Registry {
         if backbone == nil {
             backbone = Backbone(model: backboneID ?? "unknown", width: t.shape.width)
         }
-        var params: [String: JSONValue] = [
-            "format": .string(loaded.format.rawValue),
-            "sha256": .string(loaded.sourceSHA256),
-        ]
-        if let k = loaded.key { params["key"] = .string(k) }
-        if let c = loaded.peftConfig { params["peft_config"] = c }
-        if req.allowNonfinite && !t.isFinite { params["nonfinite"] = true }
-        return try store(t, kind: req.kind, recipe: Recipe(op: "import", params: params), parents: parents,
+        let recipe = ImportRecipe(format: loaded.format, sha256: loaded.sourceSHA256, key: loaded.key,
+                                  peftConfig: loaded.peftConfig?.objectValue, nonfinite: req.allowNonfinite && !t.isFinite)
+        return try store(t, kind: req.kind, recipe: recipe.recipe, parents: parents,
                          backbone: backbone, name: req.name, command: command)
     }
 
@@ -105,7 +100,8 @@ extension Registry {
         case .npy:
             try AtomicFile.write(NPY.encode(t, dtype: dtype), to: url)
         case .peft:
-            let config = o.manifest.recipe.params["peft_config"]
+            // The adapter config an imported PEFT adapter came with; other artifacts have none.
+            let config = (try? ImportRecipe(o.manifest.recipe))?.peftConfig.map(JSONValue.object)
             try PEFTAdapter.write(tensor: t, config: config, baseModel: o.manifest.backbone?.model, to: url)
         }
         return o.id

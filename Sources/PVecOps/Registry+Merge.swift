@@ -34,14 +34,14 @@ extension Registry {
             let kind = try storedMergeKind(ops)
             let backbone = try commonBackbone(ops)
             _ = try commonShape(ops)
-            return try derive(kind: kind, recipe: recipe.recipe, parents: ops.map { (.operand, $0) },
+            return try derive(kind: kind, recipe: recipe, parents: ops.map { (.operand, $0) },
                               backbone: backbone, name: name, command: command)
         }
         try checkVectorOperands(specs)
         let ops = try specs.map { try vectorOperand($0, store: true, command: command).0 }
         let backbone = try commonBackbone(ops)
         _ = try commonShape(ops)
-        return try derive(kind: .vector, recipe: recipe.recipe, parents: ops.map { (.operand, $0) },
+        return try derive(kind: .vector, recipe: recipe, parents: ops.map { (.operand, $0) },
                           backbone: backbone, name: name, command: command)
     }
 

@@ -117,7 +117,7 @@ extension Registry {
         let backbone = try commonBackbone(sources)
         _ = try commonShape(sources)
         let recipe = SpotRecipe(scores: ranked.map(\.cosine), weighted: weighted, space: space, similarTo: q.id, amongTag: tag)
-        return try derive(kind: .`init`, recipe: recipe.recipe, parents: sources.map { (.source, $0) },
+        return try derive(kind: .`init`, recipe: recipe, parents: sources.map { (.source, $0) },
                           backbone: backbone, name: name, command: command)
     }
 

@@ -13,7 +13,7 @@ extension Registry {
         guard i.manifest.kind.isPromptShaped else { throw OpsError.wrongKind(i.spec, i.manifest.kind, expected: "an init or prompt") }
         let backbone = try commonBackbone([t, i])
         _ = try commonShape([t, i])
-        return try derive(kind: .vector, recipe: Recipe(op: "vector"),
+        return try derive(kind: .vector, recipe: VectorRecipe(),
                           parents: [(.tuned, t), (.`init`, i)], backbone: backbone, name: name, command: command)
     }
 
@@ -42,7 +42,7 @@ extension Registry {
             let backbone = try commonBackbone([o, i])
             _ = try commonShape([o, i])
             if store {
-                let (s, t) = try derive(kind: .vector, recipe: Recipe(op: "vector"), parents: [(.tuned, o), (.`init`, i)],
+                let (s, t) = try derive(kind: .vector, recipe: VectorRecipe(), parents: [(.tuned, o), (.`init`, i)],
                                         tensors: nil, backbone: backbone, name: nil, command: command)
                 return (Operand(spec: spec, id: s.id, manifest: s.manifest), t)
             }
@@ -99,7 +99,7 @@ extension Registry {
         }
         let backbone = try commonBackbone(ops)
         _ = try commonShape(ops)
-        return try derive(kind: kind, recipe: Recipe(op: "add", params: ["lambda": .double(lambda)]),
+        return try derive(kind: kind, recipe: AddRecipe(lambda: lambda),
                           parents: parents, tensors: tensors, backbone: backbone, name: name, command: command).stored
     }
 
@@ -110,7 +110,7 @@ extension Registry {
         let ops = [try vectorOperand(a, store: true, command: command).0, try vectorOperand(b, store: true, command: command).0]
         let backbone = try commonBackbone(ops)
         _ = try commonShape(ops)
-        return try derive(kind: .vector, recipe: Recipe(op: "sub"), parents: ops.map { (.operand, $0) },
+        return try derive(kind: .vector, recipe: SubRecipe(), parents: ops.map { (.operand, $0) },
                           backbone: backbone, name: name, command: command)
     }
 
@@ -119,7 +119,7 @@ extension Registry {
         if let name { try RefName.validate(name) }
         try checkVectorOperands([a])
         let o = try vectorOperand(a, store: true, command: command).0
-        return try derive(kind: .vector, recipe: Recipe(op: "neg"), parents: [(.operand, o)],
+        return try derive(kind: .vector, recipe: NegRecipe(), parents: [(.operand, o)],
                           backbone: o.manifest.backbone, name: name, command: command)
     }
 
@@ -128,7 +128,7 @@ extension Registry {
         if let name { try RefName.validate(name) }
         try checkVectorOperands([a])
         let o = try vectorOperand(a, store: true, command: command).0
-        return try derive(kind: .vector, recipe: Recipe(op: "scale", params: ["by": .double(s)]), parents: [(.operand, o)],
+        return try derive(kind: .vector, recipe: ScaleRecipe(by: s), parents: [(.operand, o)],
                           backbone: o.manifest.backbone, name: name, command: command)
     }
 }

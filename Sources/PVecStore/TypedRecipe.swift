@@ -7,6 +7,7 @@
 /// inits and SPoT; PVecTrain for training runs); `RecipeDecoder` reads any of them.
 ///
 /// ```swift
+/// // PVecOps's ScaleRecipe, in short:
 /// struct ScaleRecipe: TypedRecipe {
 ///     static let op = "scale"
 ///     var by: Double
@@ -45,10 +46,14 @@ extension TypedRecipe {
 public struct RecipeDecoder: Sendable {
     private let types: [String: any TypedRecipe.Type]
 
-    /// A decoder for the given recipe types (each op once).
+    /// A decoder for the given recipe types (each op once: two types for one op are a
+    /// programming error, caught here rather than by one silently shadowing the other).
     public init(_ types: [any TypedRecipe.Type]) {
         var byOp: [String: any TypedRecipe.Type] = [:]
-        for t in types { byOp[t.op] = t }
+        for t in types {
+            precondition(byOp[t.op] == nil, "two recipe types for op '\(t.op)'")
+            byOp[t.op] = t
+        }
         self.types = byOp
     }
 
@@ -97,6 +102,23 @@ public enum RecipeField {
         let v = a.compactMap(\.doubleValue)
         guard v.count == a.count else { throw missing(key, "an array of numbers", op: op) }
         return v
+    }
+
+    public static func object(_ p: [String: JSONValue], _ key: String, op: String) throws -> [String: JSONValue] {
+        guard let v = p[key]?.objectValue else { throw missing(key, "an object", op: op) }
+        return v
+    }
+
+    /// A parameter that is recorded only sometimes: nil when absent, else read by `read`
+    /// (one of the functions above), which throws when it is of the wrong kind.
+    ///
+    /// ```swift
+    /// let tag = try RecipeField.optional(p, "among_tag", op: "spot", RecipeField.string)
+    /// ```
+    public static func optional<T>(_ p: [String: JSONValue], _ key: String, op: String,
+                                   _ read: ([String: JSONValue], String, String) throws -> T) throws -> T? {
+        guard p[key] != nil else { return nil }
+        return try read(p, key, op)
     }
 
     public static func strings(_ p: [String: JSONValue], _ key: String, op: String) throws -> [String] {

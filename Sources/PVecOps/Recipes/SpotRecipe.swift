@@ -24,7 +24,9 @@ public enum SimilaritySpace: String, Sendable, CaseIterable {
 /// role `source`, best first, so the tensor is recomputed bit for bit from them with
 /// `Merge.linear`; the ranking that chose them depended on the registry at the time and is
 /// recorded, not recomputed.
-public struct SpotRecipe: Hashable, Sendable {
+public struct SpotRecipe: TypedRecipe {
+    public static let op = "spot"
+
     /// Cosines of the chosen sources, best first.
     public var scores: [Float]
     /// Average weighted by `scores` (only matters for K > 1).
@@ -61,23 +63,32 @@ public struct SpotRecipe: Hashable, Sendable {
         return p
     }
 
-    public var recipe: Recipe { Recipe(op: "spot", params: params) }
-
     /// Reads a recorded `spot` recipe.
     ///
-    /// - Throws: `OpsError.notRecomputable` naming what is missing.
+    /// - Throws: `StoreError.malformedRecipe` naming the parameter: `scores` not a non-empty
+    ///   list of numbers, `by` not prompt or vector, `similar_to` not an id, `weighted` or
+    ///   `among_tag` of the wrong kind, `method` or `top` not what the scores make (spot-t for
+    ///   one score, spot-s for more; top the number of scores).
     public init(params p: [String: JSONValue]) throws {
-        guard let a = p["scores"]?.arrayValue else { throw OpsError.notRecomputable("spot recipe lacks 'scores'") }
-        let s = a.compactMap(\.doubleValue)
-        guard s.count == a.count, !s.isEmpty else { throw OpsError.notRecomputable("spot scores must be a non-empty list of numbers") }
-        guard let by = p["by"]?.stringValue, let space = SimilaritySpace(rawValue: by) else {
-            throw OpsError.notRecomputable("spot recipe lacks 'by' (prompt or vector)")
+        let op = Self.op
+        let s = try RecipeField.doubles(p, "scores", op: op)
+        guard !s.isEmpty else { throw StoreError.malformedRecipe(op: op, reason: "parameter 'scores' is empty") }
+        let by = try RecipeField.string(p, "by", op: op)
+        guard let space = SimilaritySpace(rawValue: by) else {
+            throw StoreError.malformedRecipe(op: op, reason: "parameter 'by' is \(TerminalText.quoted(by)), not prompt or vector")
         }
-        guard let hex = p["similar_to"]?.stringValue, let id = ArtifactID(hex) else {
-            throw OpsError.notRecomputable("spot recipe lacks 'similar_to'")
+        let hex = try RecipeField.string(p, "similar_to", op: op)
+        guard let id = ArtifactID(hex) else {
+            throw StoreError.malformedRecipe(op: op, reason: "parameter 'similar_to' is \(TerminalText.quoted(hex)), not an artifact id")
         }
-        self.init(scores: s.map { Float($0) }, weighted: p["weighted"]?.boolValue ?? false, space: space, similarTo: id,
-                  amongTag: p["among_tag"]?.stringValue)
+        self.init(scores: s.map { Float($0) }, weighted: try RecipeField.optional(p, "weighted", op: op, RecipeField.bool) ?? false,
+                  space: space, similarTo: id, amongTag: try RecipeField.optional(p, "among_tag", op: op, RecipeField.string))
+        if let m = try RecipeField.optional(p, "method", op: op, RecipeField.string), m != method {
+            throw StoreError.malformedRecipe(op: op, reason: "parameter 'method' is \(TerminalText.quoted(m)) but \(top) score\(top == 1 ? "" : "s") make \(method)")
+        }
+        if let t = try RecipeField.optional(p, "top", op: op, RecipeField.int), t != Int64(top) {
+            throw StoreError.malformedRecipe(op: op, reason: "parameter 'top' is \(t) but \(top) score\(top == 1 ? " is" : "s are") recorded")
+        }
     }
 
     /// The init from the chosen source prompts, best first.

@@ -2,12 +2,21 @@ import PVecAlgebra
 import PVecStore
 import PVecTensor
 
-/// The recipe of a seeded init: enough to regenerate the tensor bit for bit.
+/// The recipe of a seeded init (op `init`): enough to regenerate the tensor bit for bit.
 ///
 /// - `uniform`: rows × width scalars a·(2u − 1), u from SplitMix64(seed) row-major.
 /// - `vocab-sample`: `rows` distinct rows of the backbone's word-embedding table drawn from
 ///   its first `firstK` rows (Lester et al. 2021), see `InitGenerator.vocabSample`.
-public struct InitRecipe: Hashable, Sendable {
+///
+/// Recorded as `{method, rows, width, seed, prng: "splitmix64"}` plus `range` (uniform) or
+/// `first_k` (vocab-sample).
+public struct InitRecipe: TypedRecipe {
+    public static let op = "init"
+
+    /// Most scalars a recorded init may ask for: as many as the largest blob pvec stores
+    /// (1 GiB of F32), so reading a recipe never plans an allocation no artifact could hold.
+    public static let maxScalars = 1 << 28
+
     public enum Method: String, Sendable, CaseIterable {
         case uniform
         case vocabSample = "vocab-sample"
@@ -46,14 +55,33 @@ public struct InitRecipe: Hashable, Sendable {
         return p
     }
 
+    /// Reads a recorded `init` recipe. `range` and `first_k` default to 0.5 and 5000 when absent.
+    ///
+    /// - Throws: `StoreError.malformedRecipe` naming the parameter: `method` not uniform or
+    ///   vocab-sample, `rows` or `width` below 1 or above `maxScalars` together, `seed` not an
+    ///   integer, `prng` not splitmix64, `range` not a finite number.
     public init(params p: [String: JSONValue]) throws {
-        guard let m = p["method"]?.stringValue, let method = Method(rawValue: m),
-              let rows = p["rows"]?.intValue, let width = p["width"]?.intValue,
-              let seed = p["seed"]?.intValue else {
-            throw OpsError.notRecomputable("init recipe needs method, rows, width and seed")
+        let op = Self.op
+        let name = try RecipeField.string(p, "method", op: op)
+        guard let method = Method(rawValue: name) else {
+            throw StoreError.malformedRecipe(op: op, reason: "parameter 'method' is \(TerminalText.quoted(name)), not uniform or vocab-sample")
         }
+        let rows = try RecipeField.int(p, "rows", op: op), width = try RecipeField.int(p, "width", op: op)
+        for (key, v) in [("rows", rows), ("width", width)] where v < 1 || v > Int64(Self.maxScalars) {
+            throw StoreError.malformedRecipe(op: op, reason: "parameter '\(key)' is \(v), not between 1 and \(Self.maxScalars)")
+        }
+        guard rows * width <= Int64(Self.maxScalars) else {
+            throw StoreError.malformedRecipe(op: op, reason: "parameters 'rows' × 'width' ask for \(rows * width) scalars, more than \(Self.maxScalars)")
+        }
+        let seed = try RecipeField.int(p, "seed", op: op)
+        try RecipeField.checkSplitMix64(p, op: op)
+        let range = try RecipeField.optional(p, "range", op: op, RecipeField.double) ?? 0.5
+        guard range.isFinite, Float(range).isFinite else {
+            throw StoreError.malformedRecipe(op: op, reason: "parameter 'range' is \(range), not a finite number")
+        }
+        let firstK = try RecipeField.optional(p, "first_k", op: op, RecipeField.int) ?? 5000
         self.init(method: method, rows: Int(rows), width: Int(width), seed: UInt64(bitPattern: seed),
-                  range: p["range"]?.doubleValue ?? 0.5, firstK: Int(p["first_k"]?.intValue ?? 5000))
+                  range: range, firstK: Int(clamping: firstK))
     }
 
     /// Generates the tensor.

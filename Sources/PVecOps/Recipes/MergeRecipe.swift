@@ -21,7 +21,9 @@ import PVecTensor
 /// let r = MergeRecipe.ties(density: 0.2, lambda: 1)
 /// let merged = try r.apply([tauA, tauB, tauC])
 /// ```
-public enum MergeRecipe: Hashable, Sendable {
+public enum MergeRecipe: TypedRecipe {
+    public static let op = "merge"
+
     /// Σ w_i x_i / Σ w_i, one weight per operand.
     case linear(weights: [Double])
     /// λ Σ w_i tau_i, one weight per operand.
@@ -51,9 +53,6 @@ public enum MergeRecipe: Hashable, Sendable {
         }
     }
 
-    /// The recipe as stored in a manifest.
-    public var recipe: Recipe { Recipe(op: "merge", params: params) }
-
     public var params: [String: JSONValue] {
         var p: [String: JSONValue] = ["method": .string(method)]
         switch self {
@@ -81,23 +80,13 @@ public enum MergeRecipe: Hashable, Sendable {
 
     /// Reads a recorded `merge` recipe.
     ///
-    /// - Throws: `OpsError.notRecomputable` naming the missing or malformed parameter.
+    /// - Throws: `StoreError.malformedRecipe` naming the missing or malformed parameter.
     public init(params p: [String: JSONValue]) throws {
-        func number(_ key: String) throws -> Double {
-            guard let v = p[key]?.doubleValue else {
-                throw OpsError.notRecomputable("merge recipe lacks numeric parameter '\(key)'")
-            }
-            return v
-        }
-        func weights() throws -> [Double] {
-            guard let a = p["weights"]?.arrayValue else {
-                throw OpsError.notRecomputable("merge recipe lacks parameter 'weights'")
-            }
-            let w = a.compactMap(\.doubleValue)
-            guard w.count == a.count else { throw OpsError.notRecomputable("merge weights must be numbers") }
-            return w
-        }
-        switch p["method"]?.stringValue {
+        let op = Self.op
+        func number(_ key: String) throws -> Double { try RecipeField.double(p, key, op: op) }
+        func weights() throws -> [Double] { try RecipeField.doubles(p, "weights", op: op) }
+        let method = try RecipeField.string(p, "method", op: op)
+        switch method {
         case "linear":
             self = .linear(weights: try weights())
         case "task-arithmetic":
@@ -105,18 +94,16 @@ public enum MergeRecipe: Hashable, Sendable {
         case "ties":
             self = .ties(density: try number("density"), lambda: try number("lambda"))
         case "dare":
-            guard let seed = p["seed"]?.intValue else { throw OpsError.notRecomputable("merge dare lacks an integer 'seed'") }
-            guard p["prng"]?.stringValue ?? "splitmix64" == "splitmix64" else {
-                throw OpsError.notRecomputable("merge dare uses an unknown prng '\(p["prng"]?.stringValue ?? "")'")
-            }
+            let seed = try RecipeField.int(p, "seed", op: op)
+            try RecipeField.checkSplitMix64(p, op: op)
             self = .dare(drop: try number("drop"), seed: UInt64(bitPattern: seed), lambda: try number("lambda"),
-                         ties: p["ties"]?.boolValue ?? false)
+                         ties: try RecipeField.optional(p, "ties", op: op, RecipeField.bool) ?? false)
         case "slerp":
             self = .slerp(t: try number("t"))
         case "magnitude-prune":
             self = .magnitudePrune(density: try number("density"))
-        case let other:
-            throw OpsError.notRecomputable("merge method '\(other ?? "none")' is unknown")
+        default:
+            throw StoreError.malformedRecipe(op: op, reason: "parameter 'method' is \(TerminalText.quoted(method)), not one of \(Self.methodNames.joined(separator: ", "))")
         }
     }
 

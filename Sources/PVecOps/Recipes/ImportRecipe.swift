@@ -1,0 +1,54 @@
+import PVecStore
+
+/// The recipe of an imported tensor (op `import`): not how to recompute it, but where its bytes
+/// came from, so `verify` checks it by hash and `export` can write a PEFT adapter back.
+public struct ImportRecipe: TypedRecipe {
+    public static let op = "import"
+
+    /// The file format read.
+    public var format: TensorFileFormat
+    /// SHA-256 of the file (safetensors, npy) or of the adapter weights file (PEFT), hex.
+    public var sha256: String
+    /// The tensor taken from the file, when the format names its tensors.
+    public var key: String?
+    /// The adapter config of a PEFT directory.
+    public var peftConfig: [String: JSONValue]?
+    /// NaN or Inf was kept on purpose (`--allow-nonfinite`); recorded only when true.
+    public var nonfinite: Bool
+
+    public init(format: TensorFileFormat, sha256: String, key: String? = nil,
+                peftConfig: [String: JSONValue]? = nil, nonfinite: Bool = false) {
+        self.format = format
+        self.sha256 = sha256
+        self.key = key
+        self.peftConfig = peftConfig
+        self.nonfinite = nonfinite
+    }
+
+    public var params: [String: JSONValue] {
+        var p: [String: JSONValue] = ["format": .string(format.rawValue), "sha256": .string(sha256)]
+        if let key { p["key"] = .string(key) }
+        if let peftConfig { p["peft_config"] = .object(peftConfig) }
+        if nonfinite { p["nonfinite"] = true }
+        return p
+    }
+
+    /// Reads a recorded `import` recipe.
+    ///
+    /// - Throws: `StoreError.malformedRecipe` naming the parameter: `format` missing or not one
+    ///   of safetensors, npy, peft; `sha256` missing; `key`, `peft_config` or `nonfinite` of the
+    ///   wrong kind (`nonfinite` is recorded only as true).
+    public init(params p: [String: JSONValue]) throws {
+        let name = try RecipeField.string(p, "format", op: Self.op)
+        guard let format = TensorFileFormat(rawValue: name) else {
+            throw StoreError.malformedRecipe(op: Self.op, reason: "parameter 'format' is \(TerminalText.quoted(name)), not safetensors, npy or peft")
+        }
+        let key = try RecipeField.optional(p, "key", op: Self.op, RecipeField.string)
+        let config = try RecipeField.optional(p, "peft_config", op: Self.op, RecipeField.object)
+        if let n = p["nonfinite"], n != .bool(true) {
+            throw StoreError.malformedRecipe(op: Self.op, reason: "parameter 'nonfinite' is recorded only as true")
+        }
+        self.init(format: format, sha256: try RecipeField.string(p, "sha256", op: Self.op), key: key,
+                  peftConfig: config, nonfinite: p["nonfinite"] != nil)
+    }
+}
