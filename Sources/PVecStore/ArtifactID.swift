@@ -3,6 +3,7 @@
 /// `ArtifactID` and `BlobID` share this behaviour but stay distinct types, so a blob id can
 /// never be passed where an artifact id is wanted.
 public protocol ContentID: Hashable, Comparable, Sendable, Codable, CustomStringConvertible {
+    /// The 64 lowercase hex digits of the SHA-256.
     var hex: String { get }
     /// Wraps a full 64-character lowercase hex id; returns nil for anything else.
     init?(_ hex: String)
@@ -11,9 +12,14 @@ public protocol ContentID: Hashable, Comparable, Sendable, Codable, CustomString
 extension ContentID {
     /// The first 12 hex digits, as shown to people.
     public var short: String { String(hex.prefix(12)) }
+    /// The full id: 64 lowercase hex digits.
     public var description: String { hex }
+    /// Orders by hex text, which for equal-length lowercase hex is the order of the digests' bytes.
     public static func < (a: Self, b: Self) -> Bool { a.hex < b.hex }
 
+    /// Decodes an id from a JSON string.
+    ///
+    /// - Throws: `DecodingError.dataCorrupted` unless the string is 64 lowercase hex digits.
     public init(from decoder: Decoder) throws {
         let s = try decoder.singleValueContainer().decode(String.self)
         guard let id = Self(s) else {
@@ -22,6 +28,7 @@ extension ContentID {
         self = id
     }
 
+    /// Encodes the id as its 64-digit hex string.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         try c.encode(hex)
@@ -30,8 +37,11 @@ extension ContentID {
 
 /// The SHA-256 (lowercase hex) of an artifact's canonical manifest; immutable.
 public struct ArtifactID: ContentID {
+    /// The 64 lowercase hex digits of the canonical manifest's SHA-256.
     public let hex: String
 
+    /// Wraps a full 64-digit lowercase hex id; nil for anything else (uppercase, a prefix, a name:
+    /// those go through `Registry.resolve`).
     public init?(_ hex: String) {
         guard ObjectID.isValidHex(hex) else { return nil }
         self.hex = hex
@@ -42,8 +52,10 @@ public struct ArtifactID: ContentID {
 
 /// The SHA-256 (lowercase hex) of a blob's canonical safetensors encoding.
 public struct BlobID: ContentID {
+    /// The 64 lowercase hex digits of the canonical safetensors bytes' SHA-256.
     public let hex: String
 
+    /// Wraps a full 64-digit lowercase hex id; nil for anything else (uppercase, a prefix).
     public init?(_ hex: String) {
         guard ObjectID.isValidHex(hex) else { return nil }
         self.hex = hex

@@ -8,6 +8,7 @@ import Foundation
 /// id. The id is the hash of the manifest, which names its blob and parents by hash, so one
 /// signature covers the artifact's whole lineage.
 public struct ArtifactSignature: Hashable, Sendable {
+    /// The manifest id the signature covers.
     public var artifact: ArtifactID
     /// `ed25519:<base64 of the 32-byte public key>`.
     public var key: String
@@ -16,6 +17,7 @@ public struct ArtifactSignature: Hashable, Sendable {
     /// The name the signer gave its key (informational: trust is decided by the key).
     public var signer: String?
 
+    /// Wraps stored or received fields; nothing is checked here (see `isValid`).
     public init(artifact: ArtifactID, key: String, signature: String, signer: String?) {
         self.artifact = artifact
         self.key = key
@@ -25,6 +27,9 @@ public struct ArtifactSignature: Hashable, Sendable {
 
     static let prefix = "ed25519:"
 
+    /// The bytes a key signs for `id`: `"pvec-signature-v1\n"` then the 64 hex digits.
+    ///
+    /// The versioned prefix keeps a pvec signature from being valid as any other signed message.
     public static func message(for id: ArtifactID) -> Data {
         Data(("pvec-signature-v1\n" + id.hex).utf8)
     }
@@ -82,7 +87,10 @@ public struct ArtifactSignature: Hashable, Sendable {
 
 /// A key this registry trusts, and the team it speaks for.
 public struct TrustedKey: Hashable, Sendable {
+    /// The public key, `ed25519:<base64 of the 32-byte public key>`.
     public var key: String
+    /// The team the key speaks for.
     public var team: String
+    /// When the key was trusted for `team` (trusting it for another team replaces the row).
     public var addedAt: Date
 }

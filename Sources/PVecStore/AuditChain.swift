@@ -44,6 +44,7 @@ enum AuditChain {
 
 /// Something `verifyAuditLog` found wrong with the chain, its anchor or the trust store.
 public struct AuditProblem: Hashable, Sendable, CustomStringConvertible {
+    /// What kind of damage a problem is.
     public enum Kind: String, Hashable, Sendable {
         /// The row's content no longer hashes to its recorded hash.
         case edited
@@ -64,17 +65,22 @@ public struct AuditProblem: Hashable, Sendable, CustomStringConvertible {
         case trustMismatch
     }
 
+    /// What is wrong.
     public var kind: Kind
     /// The sequence number of the row at fault (0 for a trust-store row).
     public var sequence: Int64
+    /// What was found, as a sentence for people.
     public var message: String
 
+    /// `seq N: message`.
     public var description: String { "seq \(sequence): \(message)" }
 }
 
 /// An audit head: a seq and the hash of that row.
 public struct AuditHead: Hashable, Sendable {
+    /// The row's `seq` in `audit_log`.
     public var sequence: Int64
+    /// That row's chain hash: 64 lowercase hex digits of SHA-256.
     public var hash: String
 }
 
@@ -84,6 +90,7 @@ public struct AuditReport: Sendable {
     public var entries: Int
     /// The newest row's hash and seq.
     public var head: String?
+    /// The newest row's seq (nil: the log is empty).
     public var headSequence: Int64?
     /// The newest head `logs/refs` recorded at a commit of this chain (nil: none yet).
     public var anchor: AuditHead?
@@ -92,5 +99,6 @@ public struct AuditReport: Sendable {
     public var previousChains: [AuditHead?]
     /// Every problem, oldest row first; trust-store problems last.
     public var problems: [AuditProblem]
+    /// True when no problem was found.
     public var isIntact: Bool { problems.isEmpty }
 }

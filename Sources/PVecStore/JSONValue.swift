@@ -8,14 +8,26 @@ import Foundation
 /// infinities are not JSON: they are written as `null` (a report of a non-finite norm
 /// prints `null`), and `Manifest.validate` refuses them in manifests.
 public enum JSONValue: Hashable, Sendable, Codable {
+    /// JSON `null`; non-finite doubles are also written as `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// An integer; `parse` also gives this for integral numbers within ±2^53.
     case int(Int64)
+    /// Any other number; encodes as `null` when not finite.
     case double(Double)
+    /// A string; encoded with the minimal escapes.
     case string(String)
+    /// An array, in order.
     case array([JSONValue])
+    /// An object; key order is not kept (the canonical form sorts keys by UTF-8 bytes).
     case object([String: JSONValue])
 
+    /// Decodes any JSON value through `Codable`, trying null, Bool, Int64, Double, String, array
+    /// and object in that order.
+    ///
+    /// For raw text prefer `parse`, which refuses duplicate keys and bounds nesting.
+    /// - Throws: `DecodingError.dataCorrupted` when the value is none of these.
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
         if c.decodeNil() { self = .null; return }
@@ -28,6 +40,8 @@ public enum JSONValue: Hashable, Sendable, Codable {
         throw DecodingError.dataCorruptedError(in: c, debugDescription: "not a JSON value")
     }
 
+    /// Encodes through `Codable`; the encoder picks key order and number text, so anything
+    /// hashed must use `canonicalBytes` instead.
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()
         switch self {
@@ -50,6 +64,7 @@ public enum JSONValue: Hashable, Sendable, Codable {
         return out
     }
 
+    /// The canonical encoding as a String (`canonicalBytes` decoded as UTF-8).
     public var canonicalString: String { String(decoding: canonicalBytes, as: UTF8.self) }
 
     private func write(to out: inout [UInt8]) {
@@ -116,7 +131,9 @@ public enum JSONValue: Hashable, Sendable, Codable {
 
     // MARK: - Accessors
 
+    /// The string, if this is `.string`.
     public var stringValue: String? { if case .string(let s) = self { return s } else { return nil } }
+    /// The integer, if this is `.int` or a `.double` holding an integer that fits Int64.
     public var intValue: Int64? {
         switch self {
         case .int(let i): return i
@@ -124,6 +141,7 @@ public enum JSONValue: Hashable, Sendable, Codable {
         default: return nil
         }
     }
+    /// The number, if this is `.int` (converted; exact only within ±2^53) or `.double`.
     public var doubleValue: Double? {
         switch self {
         case .int(let i): return Double(i)
@@ -131,10 +149,14 @@ public enum JSONValue: Hashable, Sendable, Codable {
         default: return nil
         }
     }
+    /// The Bool, if this is `.bool`.
     public var boolValue: Bool? { if case .bool(let b) = self { return b } else { return nil } }
+    /// The elements, if this is `.array`.
     public var arrayValue: [JSONValue]? { if case .array(let a) = self { return a } else { return nil } }
+    /// The members, if this is `.object`.
     public var objectValue: [String: JSONValue]? { if case .object(let o) = self { return o } else { return nil } }
 
+    /// The member named `key`; nil when it is absent or this is not an object.
     public subscript(key: String) -> JSONValue? { objectValue?[key] }
 
     /// The nesting depth `parse` allows by default (arrays and objects; manifests need 4).
@@ -168,9 +190,12 @@ public enum JSONValue: Hashable, Sendable, Codable {
 
     /// JSON text over a limit of `parse`.
     public enum LimitError: Error, Equatable, LocalizedError {
+        /// Arrays and objects nest more than `limit` deep.
         case tooDeep(limit: Int)
+        /// More than `limit` array elements and object members in all.
         case tooManyElements(limit: Int)
 
+        /// Names the limit the JSON went over.
         public var errorDescription: String? {
             switch self {
             case .tooDeep(let limit): return "the JSON nests arrays and objects more than \(limit) deep"
@@ -222,9 +247,12 @@ public enum JSONValue: Hashable, Sendable, Codable {
     public struct ParseError: Error, Equatable, LocalizedError, CustomStringConvertible {
         /// Offset of the first byte at fault.
         public var offset: Int
+        /// What is wrong at `offset`, as a short phrase (`duplicate key`, `unterminated string`).
         public var reason: String
 
+        /// `not valid JSON at byte N: reason`.
         public var errorDescription: String? { "not valid JSON at byte \(offset): \(reason)" }
+        /// The same text as `errorDescription`.
         public var description: String { errorDescription! }
     }
 }
@@ -433,11 +461,17 @@ private struct JSONParser {
 
 extension JSONValue: ExpressibleByStringLiteral, ExpressibleByIntegerLiteral, ExpressibleByFloatLiteral,
     ExpressibleByBooleanLiteral, ExpressibleByArrayLiteral, ExpressibleByDictionaryLiteral {
+    /// A string literal as `.string`.
     public init(stringLiteral value: String) { self = .string(value) }
+    /// An integer literal as `.int`.
     public init(integerLiteral value: Int64) { self = .int(value) }
+    /// A float literal as `.double` (an integral one, like `1.0`, still encodes as `1`).
     public init(floatLiteral value: Double) { self = .double(value) }
+    /// `true` or `false` as `.bool`.
     public init(booleanLiteral value: Bool) { self = .bool(value) }
+    /// An array literal as `.array`.
     public init(arrayLiteral elements: JSONValue...) { self = .array(elements) }
+    /// A dictionary literal as `.object`; a repeated key keeps its last value.
     public init(dictionaryLiteral elements: (String, JSONValue)...) {
         self = .object(Dictionary(elements, uniquingKeysWith: { _, b in b }))
     }

@@ -21,15 +21,21 @@ public enum ArtifactKind: String, Sendable, Codable, CaseIterable {
 
 /// How a parent contributed to an artifact.
 public enum ParentRole: String, Sendable, Codable, CaseIterable {
+    /// `tuned`: the tuned prompt (of a vector, or a mixture's target); `init`: the prompt it started
+    /// from; `operand`: an input of arithmetic; `source`: a source prompt of a composition; `module`: the
+    /// module a mixture needs; `evaluated`: what an evaluation scored.
     case tuned, `init`, operand, source, module, evaluated
 }
 
 /// One parent edge: the role and the parent's id. Order within a manifest is significant
 /// (operands of `sub` are ordered).
 public struct Parent: Hashable, Sendable, Codable {
+    /// How this parent contributed.
     public var role: ParentRole
+    /// The parent's manifest id.
     public var id: ArtifactID
 
+    /// An edge to the parent `id` in `role`.
     public init(_ role: ParentRole, _ id: ArtifactID) {
         self.role = role
         self.id = id
@@ -39,9 +45,12 @@ public struct Parent: Hashable, Sendable, Codable {
 /// The operation that produced an artifact and its parameters; enough, with the parents,
 /// to re-create it (`import` recipes record where bytes came from instead).
 public struct Recipe: Hashable, Sendable, Codable {
+    /// The operation's name (`import`, `vector`, `add`...); must not be empty.
     public var op: String
+    /// The operation's parameters; numbers must be finite (see `Manifest.validate`).
     public var params: [String: JSONValue]
 
+    /// A recipe for `op` with `params` (none by default).
     public init(op: String, params: [String: JSONValue] = [:]) {
         self.op = op
         self.params = params
@@ -56,7 +65,9 @@ public struct Manifest: Hashable, Sendable {
     /// Manifest format version.
     public static let currentSchema = 1
 
+    /// This manifest's format version; `init(json:)` reads only `currentSchema`.
     public var schema: Int = Manifest.currentSchema
+    /// What the artifact is; prompt-shaped kinds need a 2-D blob (see `validate`).
     public var kind: ArtifactKind
     /// The tensor data; nil for evaluations.
     public var blob: BlobID?
@@ -64,11 +75,18 @@ public struct Manifest: Hashable, Sendable {
     public var shape: Shape?
     /// Always F32 for stored tensors.
     public var dtype: DType?
+    /// The model whose embedding space the tensor lives in; nil when it names none.
     public var backbone: Backbone?
+    /// Parent edges, in order (significant: the operands of `sub`); part of the id.
     public var parents: [Parent]
+    /// How the artifact was made.
     public var recipe: Recipe
+    /// Numbers recorded with the artifact (loss, accuracy...); finite only, and part of the id.
     public var metrics: [String: JSONValue]
 
+    /// A manifest whose `dtype` is F32 when there is a blob and nil otherwise.
+    ///
+    /// Nothing is checked here: `validate()` does that, and `Registry.writeManifest` calls it.
     public init(kind: ArtifactKind, blob: BlobID?, shape: Shape?, backbone: Backbone?,
                 parents: [Parent] = [], recipe: Recipe, metrics: [String: JSONValue] = [:]) {
         self.kind = kind
@@ -103,6 +121,8 @@ public struct Manifest: Hashable, Sendable {
         return .object(o)
     }
 
+    /// The canonical JSON of `json`, no trailing newline: the manifest object's bytes, and what
+    /// `id` hashes.
     public var canonicalBytes: [UInt8] { json.canonicalBytes }
 
     /// The content address of this manifest.

@@ -14,15 +14,20 @@ import PVecTensor
 /// try PEFTAdapter.write(tensor: t, config: adapter.config, baseModel: nil, to: out)
 /// ```
 public enum PEFTAdapter {
+    /// The config file's name inside an adapter directory.
     public static let configFile = "adapter_config.json"
+    /// The weights file's name; only safetensors weights are read (not `adapter_model.bin`).
     public static let weightsFile = "adapter_model.safetensors"
+    /// The key of the one tensor in the weights file.
     public static let tensorKey = "prompt_embeddings"
+    /// The only `peft_type` pvec reads or writes.
     public static let peftType = "PROMPT_TUNING"
 
     /// A read adapter: the prompt and the config exactly as it came in.
     public struct Contents: Sendable, Equatable {
         /// `[num_virtual_tokens * num_transformer_submodules, token_dim]`.
         public var tensor: Tensor
+        /// The config as read, unknown fields included, so an export can keep them.
         public var config: JSONValue
     }
 

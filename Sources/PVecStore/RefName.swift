@@ -5,6 +5,7 @@
 /// id prefix, and ids always win). A `team/` prefix namespaces names. `@` is never allowed,
 /// since `name@N` selects a version.
 public enum RefName {
+    /// The longest name accepted, in UTF-8 bytes.
     public static let maxLength = 128
 
     /// Throws `StoreError.invalidName` saying which rule `name` breaks.
@@ -42,6 +43,7 @@ public enum RefName {
         }
     }
 
+    /// True when `validate` accepts `name`.
     public static func isValid(_ name: String) -> Bool {
         (try? validate(name)) != nil
     }

@@ -45,6 +45,7 @@ extension Registry {
         return out
     }
 
+    /// True when the blob's object file is present; its bytes are not re-hashed (`blob(_:)` does that).
     public func hasBlob(_ id: BlobID) -> Bool {
         objects.contains(id.hex)
     }

@@ -460,8 +460,11 @@ public struct RepairReport: Sendable, Equatable {
     public var newlyIndexed = 0
     /// Whether names, history and tags came from `logs/refs` (the catalog had none).
     public var replayedLog = false
+    /// Names in the catalog afterwards.
     public var names = 0
+    /// Versions of names (`name@N` history rows, all names together) afterwards.
     public var versions = 0
+    /// Tags (one per tag and artifact) afterwards.
     public var tags = 0
     /// Trusted keys restored from `logs/refs`.
     public var trustedKeys = 0
@@ -475,6 +478,7 @@ public struct RepairReport: Sendable, Equatable {
     /// The old chain's last head as `logs/refs` recorded it.
     public var previousHead: AuditHead?
 
+    /// An empty report, every count zero; the repair fills it in.
     public init() {}
 
     static func describe(_ t: RefLog.Transaction) -> String {

@@ -6,10 +6,14 @@ import PVecTensor
 /// A bearer token a registry server accepts. Only the SHA-256 of its secret is stored.
 /// A new token's id (public, the primary key) and secret (shown once, stored as SHA-256).
 public struct TokenCredential: Hashable, Sendable {
+    /// 16 lowercase hex digits (8 random bytes): public, and the token's primary key.
     public let id: String
+    /// 64 lowercase hex digits (32 random bytes); only its SHA-256 is stored, so it cannot be
+    /// shown again.
     public let secret: String
 }
 
+/// A server token as the catalog lists it: holder, scopes and state, never the secret or its hash.
 public struct AccessToken: Hashable, Sendable {
     /// The public part of the token, also its primary key.
     public var id: String
@@ -17,12 +21,14 @@ public struct AccessToken: Hashable, Sendable {
     public var name: String
     /// `read`, `write:<name prefix>`.
     public var scopes: [String]
+    /// When it was created.
     public var createdAt: Date
     /// When it stops being accepted; nil: never.
     public var expiresAt: Date?
     /// When it was revoked; nil: not revoked.
     public var revokedAt: Date?
 
+    /// Wraps a token's fields; a usable token is made only by `Registry.createToken`, which stores it.
     public init(id: String, name: String, scopes: [String], createdAt: Date, expiresAt: Date? = nil, revokedAt: Date? = nil) {
         self.id = id
         self.name = name

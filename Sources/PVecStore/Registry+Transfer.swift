@@ -4,9 +4,12 @@ import PVecTensor
 
 /// What moves when artifacts travel: manifests with parents before children, and their blobs.
 public struct TransferClosure: Hashable, Sendable {
+    /// Artifact ids, every parent before its children.
     public var manifests: [ArtifactID]
+    /// The blobs those artifacts use, each once, in order of first use (evaluations have none).
     public var blobs: [BlobID]
 
+    /// Wraps lists already in order (see `Registry.closure(of:)`).
     public init(manifests: [ArtifactID], blobs: [BlobID]) {
         self.manifests = manifests
         self.blobs = blobs
@@ -19,11 +22,13 @@ public struct IncomingBatch: Sendable {
     public var manifests: [[UInt8]]
     /// Names to set; `expected` is compare-and-swap as in `updateRef`.
     public var refs: [(name: String, id: ArtifactID, expected: ArtifactID??)]
+    /// Signatures to record; each must verify and have a printable signer, or nothing is taken.
     public var signatures: [ArtifactSignature]
     /// Keep the manifests safe from gc for this long even if no name reaches them (a push
     /// sends objects before it moves names).
     public var pinFor: TimeInterval?
 
+    /// A batch; every part is empty (or nil) unless given.
     public init(manifests: [[UInt8]] = [], refs: [(name: String, id: ArtifactID, expected: ArtifactID??)] = [],
                 signatures: [ArtifactSignature] = [], pinFor: TimeInterval? = nil) {
         self.manifests = manifests

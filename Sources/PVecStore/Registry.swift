@@ -28,7 +28,9 @@ import Darwin
 /// let prompt = try reg.tensor(id)
 /// ```
 public final class Registry: Sendable {
+    /// The registry folder, as a standardized file URL.
     public let root: URL
+    /// How the registry was opened: busy timeout, readonly, actor.
     public let configuration: RegistryConfiguration
     let db: DatabasePool
     let objects: ObjectDirectory

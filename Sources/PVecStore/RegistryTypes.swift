@@ -10,6 +10,8 @@ public struct RegistryConfiguration: Sendable {
     /// Who makes changes, for the audit log; nil means `$PVEC_ACTOR`, else `$USER@host`.
     public var actor: String?
 
+    /// A configuration; by default it waits 10 s for a lock, may write, and takes the actor from
+    /// the environment (see `defaultActor`).
     public init(busyTimeout: Double = 10, readonly: Bool = false, actor: String? = nil) {
         self.busyTimeout = busyTimeout
         self.readonly = readonly
@@ -28,17 +30,23 @@ public struct RegistryConfiguration: Sendable {
 
 /// A name and where it points now.
 public struct RefEntry: Hashable, Sendable {
+    /// The name, e.g. `team-a/mnli`.
     public var name: String
+    /// The artifact it points at now.
     public var id: ArtifactID
     /// 1-based; `name@version` is this entry.
     public var version: Int
+    /// When the name last moved (its newest version).
     public var updatedAt: Date
 }
 
 /// One version of a name (`name@version`).
 public struct RefVersion: Hashable, Sendable {
+    /// 1-based; `name@version` selects it.
     public var version: Int
+    /// The artifact the name pointed at in this version.
     public var id: ArtifactID
+    /// When the name moved to it.
     public var time: Date
     /// The command line that made the change, as the caller recorded it.
     public var command: String
@@ -46,13 +54,19 @@ public struct RefVersion: Hashable, Sendable {
 
 /// A catalog row, for listings.
 public struct ArtifactSummary: Hashable, Sendable {
+    /// The artifact.
     public var id: ArtifactID
+    /// What the artifact is.
     public var kind: ArtifactKind
+    /// Shape of the main tensor; nil when there is no blob (evaluations).
     public var shape: Shape?
+    /// The backbone its manifest names; nil when it names none.
     public var backbone: Backbone?
     /// Names currently pointing here.
     public var names: [String]
+    /// Tags on the artifact, sorted.
     public var tags: [String]
+    /// When the artifact entered this catalog (catalog data: not in the manifest or its id).
     public var createdAt: Date
     /// The recipe's op (`import`, `vector`, `add`...).
     public var op: String
@@ -70,13 +84,23 @@ public struct LineageGraph: Sendable {
 
 /// One audit-log row: a change to a name or a tag.
 public struct LogEntry: Hashable, Sendable {
+    /// The row's `seq` in `audit_log`: unique and increasing.
     public var sequence: Int64
+    /// When the change was made.
     public var time: Date
     /// `create-ref`, `update-ref`, `tag`, `sign`, `trust`, `import` or `rebuild-catalog`.
     public var action: String
+    /// What the change is about: the name, tag, team (`trust`), token holder (`token`), signer or
+    /// name (`sign`) or source (`import`); nil for `rebuild-catalog`.
     public var name: String?
+    /// The artifact the name pointed at before (`update-ref`); nil otherwise, and nil when the row
+    /// holds a key instead of an artifact id (`untrust`).
     public var oldID: ArtifactID?
+    /// The artifact the change concerns (new target, tagged, signed, the one new import); nil when
+    /// there is none or the row holds a key instead (`trust`).
     public var newID: ArtifactID?
+    /// The command line that made the change, as the caller recorded it (pvec appends details
+    /// in brackets).
     public var command: String
     /// Who made the change (nil for entries written before the audit chain existed).
     public var actor: String?
@@ -86,6 +110,7 @@ public struct LogEntry: Hashable, Sendable {
 
 /// Something `checkIntegrity` found wrong.
 public struct IntegrityProblem: Hashable, Sendable, CustomStringConvertible {
+    /// What kind of fault a problem is.
     public enum Kind: String, Hashable, Sendable {
         /// A catalog row points at an object file that does not exist.
         case missingObject
@@ -101,20 +126,28 @@ public struct IntegrityProblem: Hashable, Sendable, CustomStringConvertible {
         case blobMismatch
     }
 
+    /// What is wrong.
     public var kind: Kind
     /// The id (or name) of the object or artifact at fault.
     public var subject: String
+    /// What was found, and the fix where there is one (`pvec verify --repair`).
     public var message: String
 
+    /// `subject: message`.
     public var description: String { "\(subject): \(message)" }
 }
 
 /// What `gc` removed (or, with `dryRun`, would remove).
 public struct GCReport: Hashable, Sendable {
+    /// Unreachable artifacts whose catalog rows and manifest objects went (or would go).
     public var removedArtifacts: [ArtifactID]
+    /// Blob objects that went (or would go): those of removed artifacts, and unused ones older
+    /// than the grace period.
     public var removedBlobs: [BlobID]
     /// Paths of stray temp files left by interrupted writes.
     public var removedTempFiles: [String]
+    /// Bytes on disk of the files listed, counted before they were deleted.
     public var bytesFreed: Int64
+    /// True when nothing was removed: the report says what would go.
     public var dryRun: Bool
 }

@@ -57,6 +57,7 @@ public enum StoreError: Error, Equatable, LocalizedError {
     /// A token holder name that breaks the rules or that a live token already has.
     case tokenHolder(name: String, why: String)
 
+    /// A message that names the object at fault and the fix, where there is one.
     public var errorDescription: String? {
         switch self {
         case .malformedManifest(let why):
