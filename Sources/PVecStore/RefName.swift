@@ -23,7 +23,7 @@ public enum RefName {
         if let c = scalars.first(where: { !isAlnum($0) && !".-_/".unicodeScalars.contains($0) }) {
             throw bad("character \(TerminalText.describe(c)) is not allowed (letters, digits, '.', '_', '-', '/')")
         }
-        if looksLikeID(name) {
+        if u.count >= 4, u.allSatisfy({ (0x30...0x39).contains($0) || (0x61...0x66).contains($0) || (0x41...0x46).contains($0) }) {
             throw bad("4 or more hex digits alone look like an artifact id; add a letter outside a-f (as in v\(name.prefix(8)))")
         }
         if name.contains("..") { throw bad("'..' is not allowed") }

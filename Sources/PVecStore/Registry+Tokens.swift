@@ -3,7 +3,6 @@ import Foundation
 import GRDB
 import PVecTensor
 
-/// A bearer token a registry server accepts. Only the SHA-256 of its secret is stored.
 /// A new token's id (public, the primary key) and secret (shown once, stored as SHA-256).
 public struct TokenCredential: Hashable, Sendable {
     /// 16 lowercase hex digits (8 random bytes): public, and the token's primary key.

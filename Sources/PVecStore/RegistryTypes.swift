@@ -88,7 +88,8 @@ public struct LogEntry: Hashable, Sendable {
     public var sequence: Int64
     /// When the change was made.
     public var time: Date
-    /// `create-ref`, `update-ref`, `tag`, `sign`, `trust`, `import` or `rebuild-catalog`.
+    /// `create-ref`, `update-ref`, `tag`, `sign`, `trust`, `untrust`, `token` (created or revoked),
+    /// `import` or `rebuild-catalog`.
     public var action: String
     /// What the change is about: the name, tag, team (`trust`), token holder (`token`), signer or
     /// name (`sign`) or source (`import`); nil for `rebuild-catalog`.

@@ -132,11 +132,11 @@ final class RefTests: XCTestCase {
     }
 
     func testNameRules() throws {
-        for good in ["mnli", "MNLI-2", "team/mnli", "a.b_c-d", "x1/y2/z3", "9lives", String(repeating: "a", count: 128)] {
+        for good in ["mnli", "MNLI-2", "team/mnli", "a.b_c-d", "x1/y2/z3", "9lives", "x" + String(repeating: "a", count: 127)] {
             XCTAssertNoThrow(try RefName.validate(good), good)
         }
         for bad in ["", "-x", ".x", "_x", "a@b", "a..b", "a//b", "a/", "a.", "a b", "a\tb", "é", "a/.b", "x.lock",
-                    String(repeating: "a", count: 129), "/abs"] {
+                    String(repeating: "a", count: 129), "/abs", "beef", "BEEF", String(repeating: "a", count: 100)] {
             XCTAssertThrowsError(try RefName.validate(bad), bad) { e in
                 guard case .invalidName(let n, _) = e as? StoreError else { return XCTFail("\(e)") }
                 XCTAssertEqual(n, bad)
