@@ -22,6 +22,9 @@ public enum OpsError: Error, Equatable, LocalizedError {
     case unreadable(String, String)
     /// A file that cannot be written.
     case unwritable(String, String)
+    /// A request whose options do not fit together (an option the method does not take, a
+    /// required one left out); the text says what to change.
+    case invalidRequest(String)
 
     public var errorDescription: String? {
         switch self {
@@ -41,6 +44,8 @@ public enum OpsError: Error, Equatable, LocalizedError {
             return "cannot read \(path): \(why)"
         case .unwritable(let path, let why):
             return "cannot write \(path): \(why)"
+        case .invalidRequest(let what):
+            return what
         case .nonFinite(let what):
             return "\(what) contains NaN or Inf; fix the source, or pass --allow-nonfinite to keep it anyway"
         }

@@ -39,7 +39,7 @@ public enum MergeRecipe: TypedRecipe {
     case magnitudePrune(density: Double)
 
     /// The method names, as recorded and as typed on the command line.
-    public static let methodNames = ["linear", "task-arithmetic", "ties", "dare", "slerp", "magnitude-prune"]
+    public static let methodNames = MergeMethod.allCases.map(\.rawValue)
 
     /// The recorded method name.
     public var method: String {

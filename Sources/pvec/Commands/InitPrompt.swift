@@ -28,7 +28,7 @@ extension PVec {
                 throw ValidationError("Please use --method uniform; vocab-sample inits come from `pvec train`, which has the model.")
             }
             guard range > 0, range.isFinite else { throw ValidationError("Please give a positive, finite --range.") }
-            guard seed < (1 << 53) else { throw ValidationError("Please give a --seed below 2^53.") }
+            do { try RecipeSeed.check(seed, op: "init") } catch { throw ValidationError("Please give a --seed below 2^53.") }
         }
 
         func run() throws {

@@ -1,16 +1,9 @@
 import ArgumentParser
+import Foundation
 import PVecOps
 
 extension PVec {
     struct Merge: ParsableCommand {
-        /// The merge methods, as typed.
-        enum Method: String, ExpressibleByArgument, CaseIterable {
-            case linear
-            case taskArithmetic = "task-arithmetic"
-            case ties, dare, slerp
-            case magnitudePrune = "magnitude-prune"
-        }
-
         static let configuration = CommandConfiguration(
             abstract: "Merge task prompt vectors (or prompts) with a recorded recipe.",
             discussion: """
@@ -33,7 +26,7 @@ extension PVec {
             """)
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: ArgumentHelp("The method.", valueName: "method")) var method: Method
+        @Argument(help: ArgumentHelp("The method.", valueName: "method")) var method: MergeMethod
         @Argument(help: "Vectors (or prompts) to merge, in order.") var operands: [String] = []
         @Option(help: ArgumentHelp("Comma-separated weights, one per operand (linear, task-arithmetic).", valueName: "w1,w2,..."))
         var weights: String?
@@ -57,69 +50,36 @@ extension PVec {
             return values
         }
 
-        func validate() throws {
-            func only(_ flag: String, _ given: Bool, for methods: [Method]) throws {
-                if given && !methods.contains(method) {
-                    throw ValidationError("Please drop \(flag): it applies to \(methods.map(\.rawValue).joined(separator: " and ")), not \(method.rawValue).")
-                }
-            }
-            try only("--weights", weights != nil, for: [.linear, .taskArithmetic])
-            try only("--lambda", lambda != nil, for: [.taskArithmetic, .ties, .dare])
-            try only("--density", density != nil, for: [.ties, .magnitudePrune])
-            try only("--drop", drop != nil, for: [.dare])
-            try only("--seed", seed != nil, for: [.dare])
-            try only("--ties", ties, for: [.dare])
-            try only("--t", t != nil, for: [.slerp])
-            try only("--raw", raw, for: [.slerp])
-            switch method {
-            case .slerp:
-                guard operands.count == 2 else { throw ValidationError("Please name exactly two artifacts to slerp between.") }
-            case .magnitudePrune:
-                guard operands.count == 1 else { throw ValidationError("Please name exactly one vector to prune.") }
-            default:
-                guard operands.count >= 2 else { throw ValidationError("Please name at least two artifacts to merge.") }
-            }
-            if let w = try parsedWeights() {
-                guard w.count == operands.count else {
-                    throw ValidationError("Please give one weight per operand: \(operands.count) operands, \(w.count) weights.")
-                }
-                if method == .linear, w.reduce(0, +) == 0 {
-                    throw ValidationError("Please give weights with a non-zero sum.")
-                }
-            }
-            if let lambda, !lambda.isFinite { throw ValidationError("Please give a finite --lambda.") }
-            if method == .ties || method == .magnitudePrune {
-                guard let density else { throw ValidationError("Please give --density D, the fraction of entries kept (e.g. 0.2).") }
-                guard density >= 0, density <= 1 else { throw ValidationError("Please give a --density between 0 and 1.") }
-            }
-            if method == .dare {
-                guard let drop else { throw ValidationError("Please give --drop P, the drop probability (e.g. 0.9).") }
-                guard drop >= 0, drop < 1 else { throw ValidationError("Please give a --drop of at least 0 and below 1.") }
-                if let seed, seed >= (1 << 53) { throw ValidationError("Please give a --seed below 2^53.") }
-            }
-            if method == .slerp {
-                guard let t else { throw ValidationError("Please give --t T, where 0 gives the first artifact and 1 the second.") }
-                guard t.isFinite else { throw ValidationError("Please give a finite --t.") }
-            }
+        /// The request the options describe; the library checks it (`MergeRequest.recipe`).
+        func request() throws -> MergeRequest {
+            var r = MergeRequest(method: method, operandCount: operands.count)
+            r.weights = try parsedWeights()
+            r.lambda = lambda
+            r.density = density
+            r.drop = drop
+            r.seed = seed
+            r.ties = ties
+            r.t = t
+            r.raw = raw
+            return r
         }
 
-        /// The recipe the options describe (after `validate`).
-        func recipe() throws -> MergeRecipe {
-            let w = try parsedWeights() ?? [Double](repeating: 1, count: operands.count)
-            switch method {
-            case .linear: return .linear(weights: w)
-            case .taskArithmetic: return .taskArithmetic(weights: w, lambda: lambda ?? 1)
-            case .ties: return .ties(density: density!, lambda: lambda ?? 1)
-            case .dare: return .dare(drop: drop!, seed: seed ?? 0, lambda: lambda ?? 1, ties: ties)
-            case .slerp: return .slerp(t: t!)
-            case .magnitudePrune: return .magnitudePrune(density: density!)
+        func validate() throws {
+            do {
+                _ = try request().recipe()
+            } catch let e as ValidationError {
+                throw e
+            } catch {
+                throw ValidationError("Please fix the merge: \(error.localizedDescription).")
             }
         }
 
         func run() throws {
             let registry = try global.open()
-            let s = try registry.merge(operands, recipe: try recipe(), raw: raw, name: name, command: GlobalOptions.commandLine)
+            let s = try registry.merge(operands, recipe: try request().recipe(), raw: raw, name: name, command: GlobalOptions.commandLine)
             Output.report(s, json: global.json)
         }
     }
 }
+
+extension MergeMethod: ExpressibleByArgument {}
