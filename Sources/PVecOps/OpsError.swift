@@ -23,6 +23,7 @@ public enum OpsError: Error, Equatable, LocalizedError {
     /// A file that cannot be written.
     case unwritable(String, String)
 
+    /// What was refused, naming the artifacts or file and, where there is one, the fix.
     public var errorDescription: String? {
         switch self {
         case .backboneMismatch(let a, let b):
