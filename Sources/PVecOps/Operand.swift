@@ -5,9 +5,17 @@ import PVecTensor
 public struct Operand: Sendable {
     /// What the user typed (for messages).
     public var spec: String
+    /// The artifact `spec` resolved to.
     public var id: ArtifactID
+    /// The artifact's manifest (kind, shape, backbone, parents, recipe).
     public var manifest: Manifest
 
+    /// An operand for an artifact already resolved; `operand(_:)` is the usual way to get one.
+    ///
+    /// - Parameters:
+    ///   - spec: what to call it in messages (what the user typed, or a short id).
+    ///   - id: the artifact's id.
+    ///   - manifest: the manifest stored under `id`; not checked against it here.
     public init(spec: String, id: ArtifactID, manifest: Manifest) {
         self.spec = spec
         self.id = id

@@ -26,6 +26,7 @@ public enum OpsError: Error, Equatable, LocalizedError {
     /// required one left out); the text says what to change.
     case invalidRequest(String)
 
+    /// What was refused, naming the artifacts or file and, where there is one, the fix.
     public var errorDescription: String? {
         switch self {
         case .backboneMismatch(let a, let b):

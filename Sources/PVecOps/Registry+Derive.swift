@@ -3,11 +3,16 @@ import PVecTensor
 
 /// The result of a write operation: the artifact and, when a name was given, its new version.
 public struct Stored: Sendable {
+    /// The stored artifact's id (the hash of its manifest).
     public var id: ArtifactID
+    /// The manifest as written.
     public var manifest: Manifest
+    /// The name moved to the artifact; nil when none was given.
     public var name: String?
+    /// The version of `name` that now points at the artifact (`name@N`); nil without a name.
     public var version: Int?
 
+    /// A write result; `version` is the one `updateRef` returned for `name`.
     public init(id: ArtifactID, manifest: Manifest, name: String? = nil, version: Int? = nil) {
         self.id = id
         self.manifest = manifest

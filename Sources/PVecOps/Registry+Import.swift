@@ -4,8 +4,11 @@ import PVecTensor
 
 /// What to import and how to record it.
 public struct ImportRequest: Sendable {
+    /// The safetensors file, .npy file or PEFT adapter directory to read.
     public var url: URL
+    /// The name to point at the imported artifact.
     public var name: String
+    /// The artifact's kind: init, prompt (the default) or vector.
     public var kind: ArtifactKind = .prompt
     /// The init a prompt was tuned from; gives it a task vector.
     public var initSpec: String?
@@ -13,8 +16,16 @@ public struct ImportRequest: Sendable {
     public var backbone: String?
     /// Which tensor of a multi-tensor safetensors file.
     public var key: String?
+    /// Keep NaN or Inf rather than refuse; recorded as `nonfinite` only if the tensor holds one.
     public var allowNonfinite = false
 
+    /// A request to import `url` as a prompt named `name`; set the other fields as needed.
+    ///
+    /// ```swift
+    /// var req = ImportRequest(url: URL(fileURLWithPath: "sst2.safetensors"), name: "sst2")
+    /// req.initSpec = "init-100x768"
+    /// let s = try registry.importTensor(req, command: "pvec import …")
+    /// ```
     public init(url: URL, name: String) {
         self.url = url
         self.name = name

@@ -4,10 +4,13 @@ import PVecTensor
 
 /// A registry artifact ranked by its cosine similarity to a query.
 public struct SimilarArtifact: Sendable {
+    /// The candidate's id.
     public var id: ArtifactID
+    /// The candidate's kind: `.prompt` or `.vector`, whichever `similar` ranked.
     public var kind: ArtifactKind
     /// Names currently pointing at it (may be empty).
     public var names: [String]
+    /// Cosine similarity to the query in the space ranked, clamped to [−1, 1].
     public var cosine: Float
 
     /// The first name, else the short id: what to show a person.

@@ -3,12 +3,15 @@ import PVecTensor
 
 /// One finding of `verify`: what is wrong and with which artifact or object.
 public struct VerifyProblem: Sendable, Equatable {
+    /// The id (hex) or name at fault, the catalog file, `audit_log` or `trusted_keys`.
     public var subject: String
+    /// What is wrong, for a person to read.
     public var message: String
 }
 
 /// What `verify` checked and found.
 public struct VerifyReport: Sendable {
+    /// Findings that make the registry unclean; empty when every check passed.
     public var problems: [VerifyProblem] = []
     /// Artifacts whose objects were re-hashed.
     public var checked = 0
@@ -16,6 +19,7 @@ public struct VerifyReport: Sendable {
     public var recomputed = 0
     /// Derived artifacts that could not be recomputed here (e.g. no model for a vocab-sample init).
     public var skipped: [VerifyProblem] = []
+    /// Whether nothing was found wrong; `skipped` recomputations do not count against it.
     public var isClean: Bool { problems.isEmpty }
 }
 

@@ -4,6 +4,7 @@ import PVecTensor
 
 /// File formats pvec imports and exports.
 public enum TensorFileFormat: String, Sendable, CaseIterable {
+    /// A safetensors file, a NumPy .npy file, or a PEFT prompt-tuning adapter directory.
     case safetensors, npy, peft
 
     /// Guesses the format of a path: a directory is a PEFT adapter, `.npy` or the npy magic is
@@ -22,10 +23,13 @@ public enum TensorFileFormat: String, Sendable, CaseIterable {
 
 /// A tensor read from a user's file, with what the import recipe records about its source.
 public struct LoadedTensor: Sendable {
+    /// The tensor as read, before `importTensor` reshapes or checks it.
     public var tensor: Tensor
+    /// The format it was read as (see `TensorFileFormat.detect`).
     public var format: TensorFileFormat
     /// SHA-256 of the file (safetensors, npy) or of the adapter weights file (PEFT).
     public var sourceSHA256: String
+    /// Its key in the file (as asked, or the only one); `PEFTAdapter.tensorKey`; nil for npy.
     public var key: String?
     /// The adapter config of a PEFT directory, kept so export can write it back.
     public var peftConfig: JSONValue?

@@ -77,26 +77,46 @@ public enum RecipeField {
         .malformedRecipe(op: op, reason: "parameter '\(key)' is missing or not \(what)")
     }
 
+    /// A number parameter; an integer is read as a Double (exactly only within ±2^53).
+    ///
+    /// - Parameters:
+    ///   - p: the recorded parameters.
+    ///   - key: the parameter to read.
+    ///   - op: the recipe's op, for the error message.
+    /// - Throws: `StoreError.malformedRecipe` naming `key` when it is missing or not a number.
     public static func double(_ p: [String: JSONValue], _ key: String, op: String) throws -> Double {
         guard let v = p[key]?.doubleValue else { throw missing(key, "a number", op: op) }
         return v
     }
 
+    /// An integer parameter; a Double holding an integer that fits Int64 is accepted too.
+    ///
+    /// - Throws: `StoreError.malformedRecipe` naming `key` when it is missing or not an integer.
     public static func int(_ p: [String: JSONValue], _ key: String, op: String) throws -> Int64 {
         guard let v = p[key]?.intValue else { throw missing(key, "an integer", op: op) }
         return v
     }
 
+    /// A string parameter.
+    ///
+    /// - Throws: `StoreError.malformedRecipe` naming `key` when it is missing or not a string.
     public static func string(_ p: [String: JSONValue], _ key: String, op: String) throws -> String {
         guard let v = p[key]?.stringValue else { throw missing(key, "a string", op: op) }
         return v
     }
 
+    /// A JSON `true` or `false` parameter (numbers are not read as booleans).
+    ///
+    /// - Throws: `StoreError.malformedRecipe` naming `key` when it is missing or not a boolean.
     public static func bool(_ p: [String: JSONValue], _ key: String, op: String) throws -> Bool {
         guard let v = p[key]?.boolValue else { throw missing(key, "true or false", op: op) }
         return v
     }
 
+    /// An array-of-numbers parameter; integers are read as Doubles.
+    ///
+    /// - Throws: `StoreError.malformedRecipe` naming `key` when it is missing, not an array, or
+    ///   holds anything but numbers.
     public static func doubles(_ p: [String: JSONValue], _ key: String, op: String) throws -> [Double] {
         guard let a = p[key]?.arrayValue else { throw missing(key, "an array of numbers", op: op) }
         let v = a.compactMap(\.doubleValue)
@@ -104,6 +124,9 @@ public enum RecipeField {
         return v
     }
 
+    /// An object parameter, such as an import's `peft_config`.
+    ///
+    /// - Throws: `StoreError.malformedRecipe` naming `key` when it is missing or not an object.
     public static func object(_ p: [String: JSONValue], _ key: String, op: String) throws -> [String: JSONValue] {
         guard let v = p[key]?.objectValue else { throw missing(key, "an object", op: op) }
         return v
@@ -121,6 +144,10 @@ public enum RecipeField {
         return try read(p, key, op)
     }
 
+    /// An array-of-strings parameter.
+    ///
+    /// - Throws: `StoreError.malformedRecipe` naming `key` when it is missing, not an array, or
+    ///   holds anything but strings.
     public static func strings(_ p: [String: JSONValue], _ key: String, op: String) throws -> [String] {
         guard let a = p[key]?.arrayValue else { throw missing(key, "an array of strings", op: op) }
         let v = a.compactMap(\.stringValue)

@@ -3,6 +3,7 @@ import PVecStore
 /// The recipe of an imported tensor (op `import`): not how to recompute it, but where its bytes
 /// came from, so `verify` checks it by hash and `export` can write a PEFT adapter back.
 public struct ImportRecipe: TypedRecipe {
+    /// The op name recorded in manifests: `import`.
     public static let op = "import"
 
     /// The file format read.
@@ -16,6 +17,14 @@ public struct ImportRecipe: TypedRecipe {
     /// NaN or Inf was kept on purpose (`--allow-nonfinite`); recorded only when true.
     public var nonfinite: Bool
 
+    /// An import record, as `importTensor` makes it from a `LoadedTensor`.
+    ///
+    /// - Parameters:
+    ///   - format: the file format read.
+    ///   - sha256: hex SHA-256 of the file, or of a PEFT adapter's weights file.
+    ///   - key: the tensor taken from the file; nil for npy.
+    ///   - peftConfig: the adapter config, for PEFT imports only.
+    ///   - nonfinite: true only when NaN or Inf was kept on purpose.
     public init(format: TensorFileFormat, sha256: String, key: String? = nil,
                 peftConfig: [String: JSONValue]? = nil, nonfinite: Bool = false) {
         self.format = format
@@ -25,6 +34,9 @@ public struct ImportRecipe: TypedRecipe {
         self.nonfinite = nonfinite
     }
 
+    /// The parameters as recorded: `format` and `sha256`, plus `key` and `peft_config` when
+    /// set and `nonfinite` only when true. Absent values are left out rather than written as
+    /// null, because the recipe's canonical JSON is part of what the artifact id hashes.
     public var params: [String: JSONValue] {
         var p: [String: JSONValue] = ["format": .string(format.rawValue), "sha256": .string(sha256)]
         if let key { p["key"] = .string(key) }

@@ -11,26 +11,49 @@ import PVecTensor
 /// Recorded as `{method, rows, width, seed, prng: "splitmix64"}` plus `range` (uniform) or
 /// `first_k` (vocab-sample).
 public struct InitRecipe: TypedRecipe {
+    /// The op name recorded in manifests: `init`.
     public static let op = "init"
 
     /// Most scalars a recorded init may ask for: as many as the largest blob pvec stores
     /// (1 GiB of F32), so reading a recipe never plans an allocation no artifact could hold.
     public static let maxScalars = 1 << 28
 
+    /// How the tensor is generated; the raw value is the recorded `method`.
     public enum Method: String, Sendable, CaseIterable {
+        /// Scalars a·(2u − 1), u uniform in [0, 1) from SplitMix64(seed), a = `range`.
         case uniform
+        /// Distinct rows of the backbone's word-embedding table, drawn from its first `firstK`.
         case vocabSample = "vocab-sample"
     }
 
+    /// Which generator makes the tensor.
     public var method: Method
+    /// Rows of the tensor: the number of soft-prompt tokens.
     public var rows: Int
+    /// Scalars per row (the backbone's embedding width).
     public var width: Int
+    /// Seed of the SplitMix64 stream; recorded as the Int64 with the same bits.
     public var seed: UInt64
     /// Half-range of `uniform` (Lester et al. use 0.5).
     public var range: Double
     /// Rows of the vocabulary to sample from, for `vocab-sample`.
     public var firstK: Int
 
+    /// A seeded init recipe; the defaults are the values Lester et al. (2021) use.
+    ///
+    /// Nothing is checked here: `init(params:)` bounds recorded values, while `generate` traps on
+    /// negative sizes or a non-finite `range` for `uniform` (a precondition) and throws
+    /// `AlgebraError.invalidParameter` for a `vocab-sample` whose `rows` or `firstK` do not fit
+    /// the table.
+    ///
+    /// ```swift
+    /// let r = InitRecipe(method: .uniform, rows: 20, width: 768, seed: 42)
+    /// let t = try r.generate(backbone: nil, embeddingTable: nil)
+    /// ```
+    ///
+    /// - Parameters:
+    ///   - range: the half-range a of `uniform`; not recorded for `vocab-sample`.
+    ///   - firstK: the vocabulary rows `vocab-sample` draws from; not recorded for `uniform`.
     public init(method: Method, rows: Int, width: Int, seed: UInt64, range: Double = 0.5, firstK: Int = 5000) {
         self.method = method
         self.rows = rows
@@ -40,6 +63,8 @@ public struct InitRecipe: TypedRecipe {
         self.firstK = firstK
     }
 
+    /// The parameters as recorded: `method`, `rows`, `width`, `seed`, `prng: "splitmix64"`,
+    /// and `range` (uniform) or `first_k` (vocab-sample), never both.
     public var params: [String: JSONValue] {
         var p: [String: JSONValue] = [
             "method": .string(method.rawValue),

@@ -22,6 +22,7 @@ import PVecTensor
 /// let merged = try r.apply([tauA, tauB, tauC])
 /// ```
 public enum MergeRecipe: TypedRecipe {
+    /// The op name recorded in manifests: `merge`, for every method.
     public static let op = "merge"
 
     /// Σ w_i x_i / Σ w_i, one weight per operand.
@@ -53,6 +54,8 @@ public enum MergeRecipe: TypedRecipe {
         }
     }
 
+    /// The parameters as recorded: `method` and that method's parameters (see the type's
+    /// table); `dare` also records `prng: "splitmix64"`.
     public var params: [String: JSONValue] {
         var p: [String: JSONValue] = ["method": .string(method)]
         switch self {

@@ -25,6 +25,7 @@ public enum SimilaritySpace: String, Sendable, CaseIterable {
 /// `Merge.linear`; the ranking that chose them depended on the registry at the time and is
 /// recorded, not recomputed.
 public struct SpotRecipe: TypedRecipe {
+    /// The op name recorded in manifests: `spot`.
     public static let op = "spot"
 
     /// Cosines of the chosen sources, best first.
@@ -39,6 +40,16 @@ public struct SpotRecipe: TypedRecipe {
     /// Candidates were limited to artifacts with this tag (provenance only).
     public var amongTag: String?
 
+    /// A spot recipe, as `initFromSimilar` makes it from its ranking.
+    ///
+    /// An empty `scores` is not refused here; `init(params:)` refuses it when read back.
+    ///
+    /// - Parameters:
+    ///   - scores: the chosen sources' cosines, best first, one per `source` parent.
+    ///   - weighted: weight the average by `scores` (matters only for more than one source).
+    ///   - space: where the cosines were measured.
+    ///   - similarTo: the query the sources were ranked against.
+    ///   - amongTag: the tag candidates were limited to, if any.
     public init(scores: [Float], weighted: Bool, space: SimilaritySpace, similarTo: ArtifactID, amongTag: String? = nil) {
         self.scores = scores
         self.weighted = weighted
@@ -47,9 +58,13 @@ public struct SpotRecipe: TypedRecipe {
         self.amongTag = amongTag
     }
 
+    /// K, the number of sources chosen (one per score).
     public var top: Int { scores.count }
+    /// The recorded method, which K decides: `spot-t` for one source, `spot-s` for more.
     public var method: String { top == 1 ? "spot-t" : "spot-s" }
 
+    /// The parameters as recorded: `method`, `top`, `by`, `scores` (Doubles holding the Float
+    /// cosines exactly), `weighted`, `similar_to` (hex id), and `among_tag` when set.
     public var params: [String: JSONValue] {
         var p: [String: JSONValue] = [
             "method": .string(method),
