@@ -62,7 +62,7 @@ extension Registry {
             throw StoreError.invalidAdapter(path: req.url.path, reason: "config field \(field) holds control characters; pvec keeps only printable text")
         }
         if let b = req.backbone, let c = TerminalText.firstUnsafe(b) {
-            throw OpsError.unreadable(b, "a backbone id may not hold \(TerminalText.describe(c))")
+            throw OpsError.invalidRequest("a backbone id may not hold \(TerminalText.describe(c)); give a printable --backbone")
         }
         var backboneID = req.backbone ?? loaded.peftConfig?["base_model_name_or_path"]?.stringValue
         var backbone: Backbone?
