@@ -424,7 +424,7 @@ extension Registry {
             let temps = staleTempFiles()
             var bytes: Int64 = 0
             for hex in removed { bytes += manifestObjects.size(hex) }
-            for hex in blobs { bytes += objects.size(hex) }
+            let blobSizes = Dictionary(blobs.map { ($0, objects.size($0)) }, uniquingKeysWith: { a, _ in a })
             for u in temps { bytes += Int64((try? FileManager.default.attributesOfItem(atPath: u.path))?[.size] as? Int ?? 0) }
             if !dryRun {
                 // The rows go in this transaction; a file that cannot be deleted (rare: the
@@ -440,6 +440,8 @@ extension Registry {
                 blobs = blobs.filter { (try? objects.remove($0)) != nil }
                 for u in temps { _ = unlink(u.path) }
             }
+            // Blobs count once they are gone (or, in a dry run, would be).
+            for hex in blobs { bytes += blobSizes[hex] ?? 0 }
             return GCReport(removedArtifacts: removed.map { ArtifactID(unchecked: $0) },
                             removedBlobs: blobs.map { BlobID(unchecked: $0) },
                             removedTempFiles: temps.map(\.path), bytesFreed: bytes, dryRun: dryRun)

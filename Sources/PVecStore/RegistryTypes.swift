@@ -147,7 +147,7 @@ public struct GCReport: Hashable, Sendable {
     public var removedBlobs: [BlobID]
     /// Paths of stray temp files left by interrupted writes.
     public var removedTempFiles: [String]
-    /// Bytes on disk of the files listed, counted before they were deleted.
+    /// Bytes on disk of the files listed (a blob whose deletion failed is neither listed nor counted).
     public var bytesFreed: Int64
     /// True when nothing was removed: the report says what would go.
     public var dryRun: Bool
