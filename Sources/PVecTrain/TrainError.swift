@@ -14,6 +14,8 @@ public enum TrainError: Error, Equatable, LocalizedError {
     case diverged(step: Int)
     /// The artifact cannot be evaluated as given.
     case notEvaluable(String)
+    /// Neither `item` nor `tried` (the folder of that name under the data root) holds a task.json.
+    case noTaskFolder(item: String, tried: String)
 
     public var errorDescription: String? {
         switch self {
@@ -29,6 +31,8 @@ public enum TrainError: Error, Equatable, LocalizedError {
             return "training diverged at step \(step) (loss is NaN or Inf); lower --lr"
         case .notEvaluable(let why):
             return why
+        case .noTaskFolder(let item, let tried):
+            return "Please give task directories with task.json and train.jsonl: found neither \(item)/task.json nor \(tried)/task.json."
         }
     }
 }
