@@ -8,7 +8,7 @@ import PVecTensor
 public struct DemoPlan: Sendable {
     /// Folder with one sub-folder per task (`task.json`, `train.jsonl`, `test.jsonl`), as
     /// `scripts/fetch-data` writes it.
-    public var dataDirectory: URL
+    var dataDirectory: URL
     public var sources = ["movie", "amazon"]
     public var target = "tweets"
     public var promptLength = 8
@@ -17,13 +17,13 @@ public struct DemoPlan: Sendable {
     public var targetShots = 8
     public var targetSteps = 20
     public var learningRate: Float = 0.3
-    public var batchSize = 16
-    public var maxLength = 64
+    var batchSize = 16
+    var maxLength = 64
     /// Test examples per evaluation.
     public var evalLimit = 300
     /// Seed of the shared source init; the target's random init uses `initSeed + 1`.
-    public var initSeed: UInt64 = 0
-    public var lambda = 1.0
+    var initSeed: UInt64 = 0
+    var lambda = 1.0
 
     public init(dataDirectory: URL) { self.dataDirectory = dataDirectory }
 }
@@ -46,10 +46,10 @@ public struct DemoRow: Sendable {
 ///    on the target without any target training.
 /// 4. Few-shot training on the target from a random init and from the sum, and evaluation.
 public struct DemoRunner {
-    public let registry: Registry
-    public let model: any BackboneModel
-    public let plan: DemoPlan
-    public let command: String
+    let registry: Registry
+    let model: any BackboneModel
+    let plan: DemoPlan
+    let command: String
 
     public init(registry: Registry, model: any BackboneModel, plan: DemoPlan, command: String) {
         self.registry = registry

@@ -32,9 +32,9 @@ public struct TrainResult: Sendable {
 /// P, scores with `LabelScorer`, back-propagates to P, clips, and applies AdamW with linear
 /// warm-up and decay, the rate in embedding-RMS units (StepSize.swift).
 public final class PromptTuner {
-    public let model: any BackboneModel
-    public let scorer: LabelScorer
-    public let config: TrainConfig
+    let model: any BackboneModel
+    let scorer: LabelScorer
+    let config: TrainConfig
 
     /// - Parameter config: when `learningRateScale` is nil it is measured from the model.
     public init(model: any BackboneModel, scorer: LabelScorer, config: TrainConfig) {

@@ -3,18 +3,18 @@ import Foundation
 /// A task on disk as `scripts/fetch-data` writes it: a folder holding `task.json` (labels,
 /// verbalizers, metric), `train.jsonl` and, for evaluation, `test.jsonl`.
 public struct TaskFolder: Sendable {
-    public var directory: URL
+    var directory: URL
 
     public init(_ directory: URL) { self.directory = directory }
 
-    public var taskFile: URL { directory.appendingPathComponent("task.json") }
-    public var trainFile: URL { directory.appendingPathComponent("train.jsonl") }
-    public var testFile: URL { directory.appendingPathComponent("test.jsonl") }
+    var taskFile: URL { directory.appendingPathComponent("task.json") }
+    var trainFile: URL { directory.appendingPathComponent("train.jsonl") }
+    var testFile: URL { directory.appendingPathComponent("test.jsonl") }
 
     /// `item` itself when it is a task folder, else the folder `item` under `dataRoot`.
     ///
     /// - Throws: `TrainError.noTaskFolder` when neither holds a task.json.
-    public static func find(_ item: String, dataRoot: URL) throws -> TaskFolder {
+    static func find(_ item: String, dataRoot: URL) throws -> TaskFolder {
         let direct = TaskFolder(URL(fileURLWithPath: item))
         if FileManager.default.fileExists(atPath: direct.taskFile.path) { return direct }
         let under = TaskFolder(dataRoot.appendingPathComponent(item))
@@ -33,7 +33,7 @@ public struct TaskFolder: Sendable {
     public func training() throws -> TaskData { try TaskData.load(task: taskFile, data: trainFile) }
 
     /// The task, its training data and the first `limit` test examples.
-    public func withTest(limit: Int) throws -> (TaskData, test: Dataset) {
+    func withTest(limit: Int) throws -> (TaskData, test: Dataset) {
         let t = try training()
         return (t, try Dataset.load(testFile, task: t.task).prefix(limit))
     }

@@ -43,7 +43,7 @@ public struct AttemptRun: TrainingRun {
         self.sources = sources
     }
 
-    public init(task: TaskSpec, train: Dataset, name: String, sources: [String]) {
+    init(task: TaskSpec, train: Dataset, name: String, sources: [String]) {
         self.init(tasks: [TaskData(task: task, train: train)], name: name, sources: sources)
     }
 

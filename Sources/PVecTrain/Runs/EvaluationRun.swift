@@ -8,9 +8,9 @@ import PVecTensor
 /// (`eval`, no blob) linked to it (role `evaluated`) with the task and data hashes.
 public struct EvaluationRun: TrainingRun {
     /// The prompt or mixture; nil for the zero-shot baseline.
-    public var spec: String?
-    public var task: TaskSpec
-    public var data: Dataset
+    var spec: String?
+    var task: TaskSpec
+    var data: Dataset
     public var temperature: Float = 0.05
     public var maxLength: Int = 128
     /// Hears how many examples are done.
@@ -58,11 +58,11 @@ public struct EvaluationRun: TrainingRun {
 /// The mean attention of an ATTEMPT mixture over a dataset, per source and the target (last),
 /// and the accuracy (`pvec attention`, `pvec show --attention`); stores nothing.
 public struct AttentionRun: TrainingRun {
-    public var mixture: String
-    public var task: TaskSpec
-    public var data: Dataset
+    var mixture: String
+    var task: TaskSpec
+    var data: Dataset
     public var maxLength: Int = 128
-    public var temperature: Float = 0.05
+    var temperature: Float = 0.05
 
     public init(_ mixture: String, task: TaskSpec, data: Dataset) {
         self.mixture = mixture

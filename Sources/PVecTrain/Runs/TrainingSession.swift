@@ -8,11 +8,11 @@ import PVecTensor
 /// first use), the command line for ref history, and the steps every run repeats: name checks,
 /// operands and inits, few-shot sampling, metrics and storing results with lineage.
 public final class TrainingSession {
-    public let registry: Registry
+    let registry: Registry
     /// The command line, recorded in ref history and the audit log.
-    public let command: String
+    let command: String
     /// Hears about every training step.
-    public var progress: ((TrainProgress) -> Void)?
+    var progress: ((TrainProgress) -> Void)?
     private let loadModel: () throws -> any BackboneModel
     private var loaded: (any BackboneModel)?
 
