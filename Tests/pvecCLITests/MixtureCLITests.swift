@@ -233,5 +233,21 @@ final class MixtureCLITests: CLITestCase {
         }
         XCTAssertGreaterThanOrEqual(replayed, 30)
     }
+
+    /// The task-folder layout and the distinct-task-names rule live in the library, alike for
+    /// every command; refusals come before the model loads and store nothing.
+    func testTaskFolderAndTaskNameRefusalsAreSharedByTheCommands() throws {
+        try sources()
+        let before = try artifactIDs()
+        let r = try refused(["amp", "--tasks", "\(Self.fixtures.path),nowhere", "--sources", "s1,s2", "--name", "x"] + tiny,
+                            containing: "found neither nowhere/task.json nor ")
+        XCTAssertTrue(r.stderr.contains("data/nowhere/task.json"), r.stderr)
+        let twice = "\(Self.fixtures.path),\(Self.fixtures.path)"
+        for args in [["attempt", "--sources", "s1"], ["amp", "--sources", "s1,s2"], ["compt"]] {
+            try refused([args[0], "--tasks", twice, "--name", "x"] + args.dropFirst() + tiny,
+                        containing: "task names must differ (movie-small, movie-small)")
+        }
+        XCTAssertEqual(try artifactIDs(), before)
+    }
 }
 

@@ -49,7 +49,7 @@ public struct AttemptModule: Sendable, Equatable {
         guard let down = tensors["W_down"], let up = tensors["W_up"], let g = tensors["ln_gain"], let b = tensors["ln_bias"],
               down.shape.rank == 2, up.shape.dims == [down.shape.dims[1], down.shape.dims[0]],
               g.count == down.shape.dims[0], b.count == g.count else {
-            throw MixtureError.badModule("an ATTEMPT module needs W_down [d, r], W_up [r, d], ln_gain [d] and ln_bias [d]")
+            throw TrainError.badModule("an ATTEMPT module needs W_down [d, r], W_up [r, d], ln_gain [d] and ln_bias [d]")
         }
         width = down.shape.dims[0]
         rank = down.shape.dims[1]

@@ -24,7 +24,7 @@ struct PromptEncoder: Sendable, Equatable {
         guard let w1 = t["\(prefix).W1"], let b1 = t["\(prefix).b1"], let w2 = t["\(prefix).W2"], let b2 = t["\(prefix).b2"],
               w1.shape.rank == 2, w1.shape.dims[0] == w1.shape.dims[1], w2.shape == w1.shape,
               b1.count == w1.shape.dims[0], b2.count == b1.count else {
-            throw MixtureError.badModule("a ComPT module needs \(prefix).W1/W2 [d, d] and \(prefix).b1/b2 [d]")
+            throw TrainError.badModule("a ComPT module needs \(prefix).W1/W2 [d, d] and \(prefix).b1/b2 [d]")
         }
         width = w1.shape.dims[0]
         self.w1 = w1.scalars
@@ -115,7 +115,7 @@ struct ComPTModule: Sendable, Equatable {
 
     init(tensors t: [String: Tensor], composition: ComPTComposition) throws {
         guard let r = t["router_logits"], r.shape.rank == 2 else {
-            throw MixtureError.badModule("a ComPT module needs router_logits [T, M]")
+            throw TrainError.badModule("a ComPT module needs router_logits [T, M]")
         }
         self.composition = composition
         sourceEncoder = try PromptEncoder(tensors: t, prefix: "source_encoder")

@@ -54,7 +54,7 @@ public struct DAMModule: Sendable, Equatable {
     init(tensors: [String: Tensor], pooling: Pooling) throws {
         guard let q = tensors["W_Q"], let k = tensors["W_K"], let v = tensors["W_V"], q.shape.rank == 2,
               k.shape == q.shape, v.shape.dims == [q.shape.dims[0], q.shape.dims[0]] else {
-            throw MixtureError.badModule("a DAM module needs W_Q [d, k], W_K [d, k] and W_V [d, d]")
+            throw TrainError.badModule("a DAM module needs W_Q [d, k], W_K [d, k] and W_V [d, d]")
         }
         width = q.shape.dims[0]
         keyWidth = q.shape.dims[1]

@@ -32,12 +32,12 @@ public struct AMPRun: TrainingRun {
     }
 
     public func validate() throws {
-        guard tasks.count >= 2 else { throw MixtureError.badTasks("AMP trains at least two tasks together; give --tasks A,B[,...]") }
+        guard tasks.count >= 2 else { throw TrainError.badTasks("AMP trains at least two tasks together; give --tasks A,B[,...]") }
         guard sources.count == tasks.count else {
-            throw MixtureError.badSources("AMP needs one source prompt per task: \(tasks.count) tasks but \(sources.count) --sources")
+            throw TrainError.badSources("AMP needs one source prompt per task: \(tasks.count) tasks but \(sources.count) --sources")
         }
         try TrainingSession.checkDistinctNames(tasks)
-        guard keyWidth > 0 else { throw MixtureError.badModule("--key-width must be at least 1") }
+        guard keyWidth > 0 else { throw TrainError.badModule("--key-width must be at least 1") }
     }
 
     public var outputNames: [String] { ["\(name).module"] + tasks.map { "\(name).\($0.task.name)" } }
@@ -53,7 +53,7 @@ public struct AMPRun: TrainingRun {
             let o = try session.startModule(spec, made: AMPModuleRecipe.self, what: "an AMP module (NAME.module of `pvec amp`)")
             module = try DAMModule(tensors: o.tensors, pooling: o.recipe?.settings.pooling ?? pooling)
             guard module.width == model.width else {
-                throw MixtureError.badModule("\(spec) is \(module.width) wide; the model is \(model.width)")
+                throw TrainError.badModule("\(spec) is \(module.width) wide; the model is \(model.width)")
             }
             startModule = o.id
         }

@@ -51,10 +51,10 @@ public struct AttemptRun: TrainingRun {
     var prefixes: [String] { tasks.count == 1 ? [name] : tasks.map { "\(name).\($0.task.name)" } }
 
     public func validate() throws {
-        guard !tasks.isEmpty else { throw MixtureError.badTasks("ATTEMPT needs a task") }
+        guard !tasks.isEmpty else { throw TrainError.badTasks("ATTEMPT needs a task") }
         try TrainingSession.checkDistinctNames(tasks)
-        guard !sources.isEmpty else { throw MixtureError.badSources("ATTEMPT needs at least one --sources prompt") }
-        guard moduleSpec != nil || rank > 0 else { throw MixtureError.badModule("--rank must be at least 1") }
+        guard !sources.isEmpty else { throw TrainError.badSources("ATTEMPT needs at least one --sources prompt") }
+        guard moduleSpec != nil || rank > 0 else { throw TrainError.badModule("--rank must be at least 1") }
     }
 
     public var outputNames: [String] {
@@ -83,7 +83,7 @@ public struct AttemptRun: TrainingRun {
             let temperature = o.recipe.map { Float($0.settings.temperature) } ?? 0
             module = try AttemptModule(tensors: o.tensors, temperature: temperature > 0 ? temperature : Float(model.width) * Float(M_E))
             guard module.width == model.width else {
-                throw MixtureError.badModule("\(spec) is \(module.width) wide; the model is \(model.width)")
+                throw TrainError.badModule("\(spec) is \(module.width) wide; the model is \(model.width)")
             }
             startModule = o.id
         } else {

@@ -38,10 +38,10 @@ public struct ComPTRun: TrainingRun {
     var sourceTotal: Int { sources.isEmpty ? sourceCount : sources.count }
 
     public func validate() throws {
-        guard !tasks.isEmpty else { throw MixtureError.badTasks("ComPT needs at least one task; give --tasks A[,B...]") }
+        guard !tasks.isEmpty else { throw TrainError.badTasks("ComPT needs at least one task; give --tasks A[,B...]") }
         try TrainingSession.checkDistinctNames(tasks)
-        guard sourceTotal >= 1 else { throw MixtureError.badSources("ComPT needs at least one source prompt (--num-sources)") }
-        guard !sources.isEmpty || promptLength > 0 else { throw MixtureError.badSources("--prompt-len must be at least 1") }
+        guard sourceTotal >= 1 else { throw TrainError.badSources("ComPT needs at least one source prompt (--num-sources)") }
+        guard !sources.isEmpty || promptLength > 0 else { throw TrainError.badSources("--prompt-len must be at least 1") }
     }
 
     public var outputNames: [String] {

@@ -82,7 +82,7 @@ public struct AttentionRun: TrainingRun {
         }
         let composite = try session.composer(forMixture: o.id)
         guard let t = o.manifest.parents.first(where: { $0.role == .tuned })?.id else {
-            throw MixtureError.badModule("mixture \(o.id.short) lacks its target (tuned) parent")
+            throw TrainError.badModule("mixture \(o.id.short) lacks its target (tuned) parent")
         }
         let scorer = try LabelScorer(task: task, model: model, temperature: temperature, maxLength: maxLength)
         let (metrics, mean) = try Evaluator(model: model, scorer: scorer, batchSize: 32, maxLength: maxLength)

@@ -24,9 +24,9 @@ public struct MetaInitRun: TrainingRun {
     }
 
     public func validate() throws {
-        guard !tasks.isEmpty else { throw MixtureError.badTasks("meta-init needs at least one source task; give --tasks A[,B...]") }
+        guard !tasks.isEmpty else { throw TrainError.badTasks("meta-init needs at least one source task; give --tasks A[,B...]") }
         guard config.outerSteps > 0, config.innerSteps > 0, config.batchSize > 0 else {
-            throw MixtureError.badTasks("--outer-steps, --inner-steps and --batch must be at least 1")
+            throw TrainError.badTasks("--outer-steps, --inner-steps and --batch must be at least 1")
         }
     }
 
@@ -39,7 +39,7 @@ public struct MetaInitRun: TrainingRun {
                                               rows: promptLength, seed: initSeed)
         let sampled = try TrainingSession.fewShot(tasks, shots: shots, seed: config.seed)
         for t in sampled where t.train.examples.count < 2 {
-            throw MixtureError.badTasks("\(t.task.name) has \(t.train.examples.count) example; meta-init splits each task into support and query")
+            throw TrainError.badTasks("\(t.task.name) has \(t.train.examples.count) example; meta-init splits each task into support and query")
         }
         let trainer = MetaInitTrainer(model: model, config: config)
         let result = try trainer.train(initial: start.tensor, tasks: sampled, progress: session.progress)

@@ -53,7 +53,7 @@ public final class TrainingSession {
     static func checkDistinctNames(_ tasks: [TaskData]) throws {
         let names = tasks.map(\.task.name)
         guard Set(names).count == names.count else {
-            throw MixtureError.badTasks("task names must differ (\(names.joined(separator: ", ")))")
+            throw TrainError.badTasks("task names must differ (\(names.joined(separator: ", ")))")
         }
     }
 
@@ -122,17 +122,17 @@ public final class TrainingSession {
 
     /// The composite a mixture artifact stands for, ready to run.
     ///
-    /// - Throws: `MixtureError.unknownMethod` for a recipe this version cannot run.
+    /// - Throws: `TrainError.unknownMethod` for a recipe this version cannot run.
     func composer(forMixture id: ArtifactID) throws -> AttemptComposite {
         let m = try registry.manifest(id)
         guard m.kind == .mixture else { throw OpsError.wrongKind(id.short, m.kind, expected: "a mixture") }
-        guard m.recipe.op == AttemptRecipe.op else { throw MixtureError.unknownMethod(m.recipe.op) }
+        guard m.recipe.op == AttemptRecipe.op else { throw TrainError.unknownMethod(m.recipe.op) }
         guard let t = m.parents.first(where: { $0.role == .tuned }), let g = m.parents.first(where: { $0.role == .module }) else {
-            throw MixtureError.badModule("mixture \(id.short) lacks its target (tuned) or module parent")
+            throw TrainError.badModule("mixture \(id.short) lacks its target (tuned) or module parent")
         }
         let sources = try m.parents.filter { $0.role == .source }.map { try registry.tensor($0.id) }
         guard let recipe = try? AttemptRecipe(m.recipe), recipe.temperature > 0 else {
-            throw MixtureError.badModule("mixture \(id.short) records no attention temperature")
+            throw TrainError.badModule("mixture \(id.short) records no attention temperature")
         }
         let module = try AttemptModule(tensors: moduleTensors(g.id), temperature: Float(recipe.temperature))
         return AttemptComposite(target: try registry.tensor(t.id), sources: sources, module: module)
