@@ -31,9 +31,8 @@ extension PVecBench {
 
         func run() throws {
             let model = try BertEncoder()
-            let dir = URL(fileURLWithPath: data)
-            let spec = try TaskSpec.load(dir.appendingPathComponent("task.json"))
-            let train = try Dataset.load(dir.appendingPathComponent("train.jsonl"), task: spec)
+            let t = try TaskFolder(URL(fileURLWithPath: data)).training()
+            let (spec, train) = (t.task, t.train)
             var config = TrainConfig()
             config.steps = steps
             config.batchSize = batch

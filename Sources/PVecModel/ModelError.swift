@@ -20,6 +20,8 @@ public enum ModelError: Error, Equatable, LocalizedError {
     case promptWidthMismatch(promptShape: [Int], width: Int)
     /// `backward` was called without a preceding `forward`.
     case noForwardPass
+    /// No model for this backbone (its description) is at hand.
+    case backboneNotAtHand(String)
 
     public var errorDescription: String? {
         switch self {
@@ -46,6 +48,8 @@ public enum ModelError: Error, Equatable, LocalizedError {
                 + "it needs shape [rows, \(width)] (was it trained on another backbone?)"
         case .noForwardPass:
             return "backward needs a forward pass over the same batch first"
+        case .backboneNotAtHand(let backbone):
+            return "no model for backbone \(backbone) is at hand (pass --model DIR)"
         }
     }
 }

@@ -4,26 +4,26 @@ import PVecTensor
 /// AdamW (Loshchilov & Hutter 2019) for one parameter tensor, with decoupled weight decay.
 ///
 /// θ ← θ − lr·(m̂ / (√v̂ + ε) + λ·θ), with bias-corrected moments m̂, v̂.
-public struct AdamW: Sendable {
-    public var beta1: Float = 0.9
-    public var beta2: Float = 0.999
-    public var epsilon: Float = 1e-8
-    public var weightDecay: Float
+struct AdamW: Sendable {
+    var beta1: Float = 0.9
+    var beta2: Float = 0.999
+    var epsilon: Float = 1e-8
+    var weightDecay: Float
     /// First moment m, same shape as the parameter.
-    public var m: [Float]
+    var m: [Float]
     /// Second moment v.
-    public var v: [Float]
+    var v: [Float]
     /// Updates taken so far.
-    public var t: Int = 0
+    var t: Int = 0
 
-    public init(count: Int, weightDecay: Float) {
+    init(count: Int, weightDecay: Float) {
         self.weightDecay = weightDecay
         m = [Float](repeating: 0, count: count)
         v = [Float](repeating: 0, count: count)
     }
 
     /// Applies one update in place.
-    public mutating func step(_ param: inout Tensor, grad: Tensor, lr: Float) {
+    mutating func step(_ param: inout Tensor, grad: Tensor, lr: Float) {
         precondition(param.count == grad.count && param.count == m.count, "AdamW: shape mismatch")
         t += 1
         let c1 = 1 - pow(beta1, Float(t)), c2 = 1 - pow(beta2, Float(t))

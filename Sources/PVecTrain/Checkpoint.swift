@@ -5,14 +5,14 @@ import PVecTensor
 /// (`prompt`, `adam_m`, `adam_v`, `losses`; metadata `pvec_checkpoint` = version, `step`).
 /// Written to a temp file and renamed, so a crash leaves the previous checkpoint intact.
 public struct Checkpoint: Sendable {
-    public static let version = "1"
-    public var prompt: Tensor
-    public var m: [Float]
-    public var v: [Float]
-    public var step: Int
-    public var losses: [Float]
+    static let version = "1"
+    var prompt: Tensor
+    var m: [Float]
+    var v: [Float]
+    var step: Int
+    var losses: [Float]
 
-    public func write(to url: URL) throws {
+    func write(to url: URL) throws {
         let s = prompt.shape
         let bytes = Safetensors.encode([
             "prompt": prompt,
@@ -27,7 +27,7 @@ public struct Checkpoint: Sendable {
         }
     }
 
-    public static func read(_ url: URL) throws -> Checkpoint {
+    static func read(_ url: URL) throws -> Checkpoint {
         let file: SafetensorsFile
         do {
             file = try SafetensorsFile(bytes: Array(try Data(contentsOf: url)))

@@ -8,7 +8,7 @@ public struct Example: Sendable, Equatable {
     public var textB: String?
     public var label: Int
 
-    public init(textA: String, textB: String? = nil, label: Int) {
+    init(textA: String, textB: String? = nil, label: Int) {
         self.textA = textA
         self.textB = textB
         self.label = label
@@ -23,10 +23,10 @@ public struct Example: Sendable, Equatable {
 public struct Dataset: Sendable {
     public var examples: [Example]
     /// SHA-256 of the file's bytes, recorded in recipes and evaluations.
-    public var sha256: String
+    var sha256: String
     public var source: String
 
-    public init(examples: [Example], sha256: String, source: String) {
+    init(examples: [Example], sha256: String, source: String) {
         self.examples = examples
         self.sha256 = sha256
         self.source = source
@@ -76,7 +76,7 @@ public struct Dataset: Sendable {
     /// seeded Fisher–Yates shuffle of each label's examples (file order kept among the chosen).
     ///
     /// - Throws: `TrainError.notEnoughData` when a label has fewer than `k` examples.
-    public func fewShot(_ k: Int, labels: Int, seed: UInt64) throws -> Dataset {
+    func fewShot(_ k: Int, labels: Int, seed: UInt64) throws -> Dataset {
         var rng = SplitMix64(seed: seed)
         var chosen: [Int] = []
         for l in 0..<labels {

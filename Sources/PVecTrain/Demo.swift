@@ -8,7 +8,7 @@ import PVecTensor
 public struct DemoPlan: Sendable {
     /// Folder with one sub-folder per task (`task.json`, `train.jsonl`, `test.jsonl`), as
     /// `scripts/fetch-data` writes it.
-    public var dataDirectory: URL
+    var dataDirectory: URL
     public var sources = ["movie", "amazon"]
     public var target = "tweets"
     public var promptLength = 8
@@ -17,13 +17,13 @@ public struct DemoPlan: Sendable {
     public var targetShots = 8
     public var targetSteps = 20
     public var learningRate: Float = 0.3
-    public var batchSize = 16
-    public var maxLength = 64
+    var batchSize = 16
+    var maxLength = 64
     /// Test examples per evaluation.
     public var evalLimit = 300
     /// Seed of the shared source init; the target's random init uses `initSeed + 1`.
-    public var initSeed: UInt64 = 0
-    public var lambda = 1.0
+    var initSeed: UInt64 = 0
+    var lambda = 1.0
 
     public init(dataDirectory: URL) { self.dataDirectory = dataDirectory }
 }
@@ -46,10 +46,10 @@ public struct DemoRow: Sendable {
 ///    on the target without any target training.
 /// 4. Few-shot training on the target from a random init and from the sum, and evaluation.
 public struct DemoRunner {
-    public let registry: Registry
-    public let model: any BackboneModel
-    public let plan: DemoPlan
-    public let command: String
+    let registry: Registry
+    let model: any BackboneModel
+    let plan: DemoPlan
+    let command: String
 
     public init(registry: Registry, model: any BackboneModel, plan: DemoPlan, command: String) {
         self.registry = registry
@@ -59,13 +59,12 @@ public struct DemoRunner {
     }
 
     func taskFiles(_ name: String) throws -> (TaskSpec, Dataset, Dataset) {
-        let dir = plan.dataDirectory.appendingPathComponent(name)
-        guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("test.jsonl").path) else {
+        let folder = TaskFolder(plan.dataDirectory.appendingPathComponent(name))
+        guard FileManager.default.fileExists(atPath: folder.testFile.path) else {
             throw TrainError.notEnoughData("no task '\(name)' in \(plan.dataDirectory.path); run scripts/fetch-data")
         }
-        let spec = try TaskSpec.load(dir.appendingPathComponent("task.json"))
-        return (spec, try Dataset.load(dir.appendingPathComponent("train.jsonl"), task: spec),
-                try Dataset.load(dir.appendingPathComponent("test.jsonl"), task: spec).prefix(plan.evalLimit))
+        let (t, test) = try folder.withTest(limit: plan.evalLimit)
+        return (t.task, t.train, test)
     }
 
     func config(steps: Int) -> TrainConfig {
@@ -80,10 +79,12 @@ public struct DemoRunner {
     /// Runs every step; `log` receives progress lines, `progress` the training steps.
     public func run(log: (String) -> Void, progress: ((TrainProgress) -> Void)?) throws -> [DemoRow] {
         var rows: [DemoRow] = []
+        let session = TrainingSession(registry: registry, model: model, command: command, progress: progress)
         let (targetSpec, targetTrain, targetTest) = try taskFiles(plan.target)
         func evaluate(_ name: String?, _ spec: TaskSpec, _ test: Dataset, task: String, method: String) throws {
-            let (_, m) = try registry.evaluate(name, task: spec, data: test, model: model,
-                                               maxLength: plan.maxLength, command: command)
+            var e = EvaluationRun(name, task: spec, data: test)
+            e.maxLength = plan.maxLength
+            let m = try session.run(e).metrics
             rows.append(DemoRow(task: task, method: method, artifact: name ?? "-", accuracy: m.accuracy, macroF1: m.macroF1))
             log(String(format: "  %@ on %@: accuracy %.3f", name ?? "no prompt", task, m.accuracy))
         }
@@ -94,12 +95,12 @@ public struct DemoRunner {
         log("2. source prompts from one seeded init (vocab-sample, seed \(plan.initSeed))")
         for source in plan.sources {
             let (spec, train, test) = try taskFiles(source)
-            var req = TrainRequest(task: spec, train: train, name: source)
+            var req = PromptTuningRun(task: spec, train: train, name: source)
             req.promptLength = plan.promptLength
             req.initSeed = plan.initSeed
             req.shots = plan.sourceShots
             req.config = config(steps: plan.sourceSteps)
-            let out = try registry.trainPrompt(req, model: model, command: command, progress: progress)
+            let out = try session.run(req)
             log(String(format: "  %@: loss %.3f -> %.3f, prompt %@, vector %@.tau", source,
                        out.result.losses.first ?? 0, out.result.losses.last ?? 0, out.prompt.id.short, source))
             try evaluate(source, spec, test, task: source, method: "prompt tuning, \(plan.sourceShots) shots/label")
@@ -116,13 +117,13 @@ public struct DemoRunner {
             ("\(plan.target)-random", nil as String?, "random init + \(plan.targetShots) shots/label"),
             ("\(plan.target)-from-sum", "sources-sum", "sources-sum init + \(plan.targetShots) shots/label"),
         ] {
-            var req = TrainRequest(task: targetSpec, train: targetTrain, name: name)
+            var req = PromptTuningRun(task: targetSpec, train: targetTrain, name: name)
             req.promptLength = plan.promptLength
             req.initSpec = initSpec
             req.initSeed = plan.initSeed + 1
             req.shots = plan.targetShots
             req.config = config(steps: plan.targetSteps)
-            _ = try registry.trainPrompt(req, model: model, command: command, progress: progress)
+            _ = try session.run(req)
             try evaluate(name, targetSpec, targetTest, task: plan.target, method: method)
         }
         return rows

@@ -2,13 +2,13 @@ import PVecModel
 import PVecTensor
 
 /// Predicts labels for a dataset with a frozen model, an optional soft prompt and a scorer.
-public struct Evaluator {
-    public let model: any BackboneModel
-    public let scorer: LabelScorer
-    public var batchSize: Int = 32
-    public var maxLength: Int = 128
+struct Evaluator {
+    let model: any BackboneModel
+    let scorer: LabelScorer
+    var batchSize: Int = 32
+    var maxLength: Int = 128
 
-    public init(model: any BackboneModel, scorer: LabelScorer, batchSize: Int = 32, maxLength: Int = 128) {
+    init(model: any BackboneModel, scorer: LabelScorer, batchSize: Int = 32, maxLength: Int = 128) {
         self.model = model
         self.scorer = scorer
         self.batchSize = batchSize
@@ -18,7 +18,7 @@ public struct Evaluator {
     /// Argmax predictions and the metrics against the gold labels.
     ///
     /// - Parameter progress: called with the number of examples done.
-    public func evaluate(_ data: Dataset, prompt: Tensor?, progress: ((Int) -> Void)? = nil) throws -> ClassificationMetrics {
+    func evaluate(_ data: Dataset, prompt: Tensor?, progress: ((Int) -> Void)? = nil) throws -> ClassificationMetrics {
         var predictions: [Int] = []
         predictions.reserveCapacity(data.examples.count)
         let limit = maxLength

@@ -9,9 +9,9 @@ import PVecTensor
 /// pooled feature with the prompt; the loss is the mean cross-entropy over the batch.
 public struct LabelScorer: Sendable {
     /// E: `[L, C]`, unit rows.
-    public let labelEmbeddings: Tensor
+    let labelEmbeddings: Tensor
     /// τ: the softmax temperature.
-    public let temperature: Float
+    let temperature: Float
 
     public init(labelEmbeddings: Tensor, temperature: Float) {
         self.labelEmbeddings = labelEmbeddings
@@ -24,12 +24,12 @@ public struct LabelScorer: Sendable {
         self.init(labelEmbeddings: try model.forward(batch, prompt: nil, normalize: true), temperature: temperature)
     }
 
-    public var labelCount: Int { labelEmbeddings.shape.rows }
+    var labelCount: Int { labelEmbeddings.shape.rows }
 
     /// logits = f Eᵀ / τ.
     /// - Parameter features: f `[B, C]`, unit rows.
     /// - Returns: `[B, L]`.
-    public func logits(_ features: Tensor) throws -> Tensor {
+    func logits(_ features: Tensor) throws -> Tensor {
         var z = try features.matmul(labelEmbeddings, transposeOther: true)
         z.scal(1 / temperature)
         return z

@@ -14,7 +14,7 @@ public struct ClassificationMetrics: Sendable, Equatable {
             && a.perLabel.map { [$0.gold, $0.predicted, $0.correct] } == b.perLabel.map { [$0.gold, $0.predicted, $0.correct] }
     }
 
-    public init(predictions: [Int], gold: [Int], labels: Int) {
+    init(predictions: [Int], gold: [Int], labels: Int) {
         precondition(predictions.count == gold.count)
         var per = [(gold: Int, predicted: Int, correct: Int)](repeating: (0, 0, 0), count: labels)
         var correct = 0

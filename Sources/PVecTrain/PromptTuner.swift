@@ -32,9 +32,9 @@ public struct TrainResult: Sendable {
 /// P, scores with `LabelScorer`, back-propagates to P, clips, and applies AdamW with linear
 /// warm-up and decay, the rate in embedding-RMS units (StepSize.swift).
 public final class PromptTuner {
-    public let model: any BackboneModel
-    public let scorer: LabelScorer
-    public let config: TrainConfig
+    let model: any BackboneModel
+    let scorer: LabelScorer
+    let config: TrainConfig
 
     /// - Parameter config: when `learningRateScale` is nil it is measured from the model.
     public init(model: any BackboneModel, scorer: LabelScorer, config: TrainConfig) {
@@ -55,76 +55,62 @@ public final class PromptTuner {
     public func train(initial: Tensor, train: Dataset, dev: Dataset? = nil,
                       checkpoint: URL? = nil, checkpointEvery: Int = 50, resume: Checkpoint? = nil,
                       progress: ((TrainProgress) -> Void)? = nil) throws -> TrainResult {
+        let (config, model, scorer) = (self.config, self.model, self.scorer)
         let n = train.examples.count
         let total = config.totalSteps(examples: n)
-        var prompt = initial
-        var adam = AdamW(count: initial.count, weightDecay: config.weightDecay)
-        var losses: [Float] = []
+        // The rate stays in embedding-RMS units; the step multiplies by the RMS last.
+        var params = [LearnedParameter("prompt", initial, learningRate: config.learningRate,
+                                       weightDecay: config.weightDecay, unit: config.promptRate(1))]
         var startStep = 0
-        var best: (acc: Double, prompt: Tensor)?
-        var evalsWithoutGain = 0
+        var prior: [Float] = []
         if let r = resume {
             guard r.prompt.shape == initial.shape, r.step <= total else {
                 throw TrainError.badCheckpoint("checkpoint is for a \(r.prompt.shape) prompt at step \(r.step); this run has \(initial.shape) and \(total) steps")
             }
-            prompt = r.prompt
-            adam.m = r.m
-            adam.v = r.v
-            adam.t = r.step
+            params[0].value = r.prompt
+            params[0].adam.m = r.m
+            params[0].adam.v = r.v
+            params[0].adam.t = r.step
             startStep = r.step
-            losses = r.losses
+            prior = r.losses
         }
         let tokenized = train.examples.map { model.tokenize($0.textA, pair: $0.textB, maxLength: config.maxLength) }
         let evaluator = Evaluator(model: model, scorer: scorer, batchSize: 32, maxLength: config.maxLength)
         let started = Date()
+        var best: (acc: Double, prompt: Tensor)?
+        var evalsWithoutGain = 0
         var stoppedEarly = false
         var order = BatchOrder(count: n, seed: config.seed, batchSize: config.batchSize)
-        var step = startStep
-        while step < total {
-            let picks = order.batch(step: step)
-            let batch = picks.map { tokenized[$0] }, labels = picks.map { train.examples[$0].label }
-            let f = try model.forward(batch, prompt: prompt, normalize: true)
-            let (loss, dF, _) = try scorer.lossAndGradient(f, labels: labels)
-            guard loss.isFinite else { throw TrainError.diverged(step: step) }
-            var g = try model.backward(dFeatures: dF, inputGradients: false).prompt!
-            if config.clipNorm > 0 {
-                let norm = g.norm
-                if norm > config.clipNorm { g.scal(config.clipNorm / norm) }
-            }
-            let lr = config.learningRate(at: step, total: total)
-            adam.step(&prompt, grad: g, lr: config.promptRate(lr))
-            losses.append(loss)
-            step += 1
-
-            var devAcc: Double?
+        let losses = try runSteps(from: startStep, total: total, prior: prior, config: config, params: &params,
+                                  examplesPerStep: config.batchSize, norm: .blas, progress: progress,
+                                  afterStep: { step, p, losses in
+            var report = StepReport()
             if let dev, config.evalEvery > 0, step % config.evalEvery == 0 || step == total {
-                let acc = try evaluator.evaluate(dev, prompt: prompt).accuracy
-                devAcc = acc
+                let acc = try evaluator.evaluate(dev, prompt: p[0].value).accuracy
+                report.devAccuracy = acc
                 if best == nil || acc > best!.acc {
-                    best = (acc, prompt)
+                    best = (acc, p[0].value)
                     evalsWithoutGain = 0
                 } else {
                     evalsWithoutGain += 1
                 }
             }
             if let checkpoint, step % checkpointEvery == 0 || step == total {
-                try Checkpoint(prompt: prompt, m: adam.m, v: adam.v, step: step, losses: losses).write(to: checkpoint)
+                try Checkpoint(prompt: p[0].value, m: p[0].adam.m, v: p[0].adam.v, step: step, losses: losses).write(to: checkpoint)
             }
-            if let progress {
-                let elapsed = Date().timeIntervalSince(started)
-                let done = step - startStep
-                let rate = Double(done * config.batchSize) / max(elapsed, 1e-9)
-                progress(TrainProgress(step: step, totalSteps: total, loss: loss, learningRate: lr,
-                                       examplesPerSecond: rate,
-                                       secondsLeft: elapsed / Double(done) * Double(total - step),
-                                       devAccuracy: devAcc))
-            }
-            if config.patience > 0 && evalsWithoutGain >= config.patience {
-                stoppedEarly = true
-                break
-            }
+            report.stop = config.patience > 0 && evalsWithoutGain >= config.patience
+            stoppedEarly = report.stop
+            return report
+        }) { step, p in
+            let picks = order.batch(step: step)
+            let batch = picks.map { tokenized[$0] }, labels = picks.map { train.examples[$0].label }
+            let f = try model.forward(batch, prompt: p[0].value, normalize: true)
+            let (loss, dF, _) = try scorer.lossAndGradient(f, labels: labels)
+            guard loss.isFinite else { return loss }
+            p[0].grad = try model.backward(dFeatures: dF, inputGradients: false).prompt!.scalars
+            return loss
         }
-        return TrainResult(prompt: best?.prompt ?? prompt, losses: losses, stepsRun: step,
+        return TrainResult(prompt: best?.prompt ?? params[0].value, losses: losses, stepsRun: startStep + losses.count - prior.count,
                            bestDevAccuracy: best?.acc, stoppedEarly: stoppedEarly,
                            seconds: Date().timeIntervalSince(started))
     }

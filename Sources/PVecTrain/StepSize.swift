@@ -8,7 +8,7 @@ import PVecModel
 extension BackboneModel {
     /// RMS of the first 5,000 word-embedding rows (the rows inits are sampled from): the
     /// natural step size of a prompt row, ≈ 0.054 for all-MiniLM-L6-v2.
-    public var embeddingRMS: Float {
+    var embeddingRMS: Float {
         let t = wordEmbeddings(rows: 0..<min(5000, vocabularySize))
         var sum: Double = 0
         for x in t.scalars { sum += Double(x) * Double(x) }
@@ -19,7 +19,7 @@ extension BackboneModel {
 extension TrainConfig {
     /// This config with `learningRateScale` measured from `model` when it is nil. Trainers call
     /// it once, so the recipe records the scale that was used.
-    public func resolvingScale(for model: any BackboneModel) -> TrainConfig {
+    func resolvingScale(for model: any BackboneModel) -> TrainConfig {
         var c = self
         if c.learningRateScale == nil { c.learningRateScale = model.embeddingRMS }
         return c
@@ -27,7 +27,7 @@ extension TrainConfig {
 
     /// The raw AdamW peak rate of a prompt-space tensor whose rate `rate` is in embedding-RMS
     /// units. Call it on a resolved config (`resolvingScale(for:)`).
-    public func promptRate(_ rate: Float) -> Float {
+    func promptRate(_ rate: Float) -> Float {
         precondition(learningRateScale != nil, "promptRate needs a config resolved with resolvingScale(for:)")
         return rate * learningRateScale!
     }

@@ -13,16 +13,16 @@ import PVecTensor
 public struct TaskSpec: Sendable, Equatable {
     public struct Label: Sendable, Equatable {
         public var name: String
-        public var verbalizer: String
+        var verbalizer: String
     }
 
     public var name: String
     public var labels: [Label]
-    public var metric: String
+    var metric: String
     /// SHA-256 of the task file, recorded in recipes.
-    public var sha256: String
+    var sha256: String
 
-    public init(name: String, labels: [Label], metric: String = "accuracy", sha256: String = "") {
+    init(name: String, labels: [Label], metric: String = "accuracy", sha256: String = "") {
         self.name = name
         self.labels = labels
         self.metric = metric
@@ -60,5 +60,5 @@ public struct TaskSpec: Sendable, Equatable {
         return TaskSpec(name: name, labels: labels, metric: metric, sha256: Digest.sha256Hex(bytes))
     }
 
-    public func labelIndex(_ name: String) -> Int? { labels.firstIndex { $0.name == name } }
+    func labelIndex(_ name: String) -> Int? { labels.firstIndex { $0.name == name } }
 }

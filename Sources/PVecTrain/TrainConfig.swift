@@ -1,6 +1,5 @@
-import PVecStore
-
-/// Hyperparameters of a prompt-tuning run; all of them go into the tuned prompt's recipe.
+/// Hyperparameters of a prompt-tuning run; all of them go into the tuned prompt's recipe
+/// (`TrainingHyperparameters`).
 public struct TrainConfig: Sendable, Equatable {
     /// Optimizer steps; when nil, `epochs` passes over the training data.
     public var steps: Int?
@@ -13,7 +12,7 @@ public struct TrainConfig: Sendable, Equatable {
     /// The step size of one unit of a prompt-space learning rate: the backbone's
     /// `embeddingRMS`, ≈ 0.054 for all-MiniLM-L6-v2 (see StepSize.swift). Nil: measured from
     /// the model when training starts (`resolvingScale(for:)`).
-    public var learningRateScale: Float?
+    var learningRateScale: Float?
     public var weightDecay: Float = 1e-5
     /// Linear warm-up over this fraction of the steps, then linear decay to zero.
     public var warmupFraction: Float = 0.06
@@ -33,41 +32,22 @@ public struct TrainConfig: Sendable, Equatable {
     public init() {}
 
     /// Total steps for a training set of `n` examples.
-    public func totalSteps(examples n: Int) -> Int {
+    func totalSteps(examples n: Int) -> Int {
         if let steps { return steps }
         return max(1, (epochs * n + batchSize - 1) / batchSize)
     }
 
     /// The learning rate at 0-based `step` of `total`.
-    public func learningRate(at step: Int, total: Int) -> Float {
+    func learningRate(at step: Int, total: Int) -> Float {
         learningRate * scheduleFactor(at: step, total: total)
     }
 
     /// The schedule's multiplier of every peak rate at 0-based `step` of `total`: linear warm-up
     /// over `warmupFraction` of the steps to 1, then linear decay to 0.
-    public func scheduleFactor(at step: Int, total: Int) -> Float {
+    func scheduleFactor(at step: Int, total: Int) -> Float {
         let warm = Int((warmupFraction * Float(total)).rounded(.up))
         if warm > 0 && step < warm { return Float(step + 1) / Float(warm) }
         let rest = max(1, total - warm)
         return max(0, Float(total - step) / Float(rest))
-    }
-
-    public var recipeParams: [String: JSONValue] {
-        var p: [String: JSONValue] = [
-            "batch": .int(Int64(batchSize)),
-            "lr": .double(Double(learningRate)),
-            "weight_decay": .double(Double(weightDecay)),
-            "warmup": .double(Double(warmupFraction)),
-            "clip": .double(Double(clipNorm)),
-            "temperature": .double(Double(temperature)),
-            "max_length": .int(Int64(maxLength)),
-            "seed": .int(Int64(bitPattern: seed)),
-            "optimizer": "adamw",
-            "eval_every": .int(Int64(evalEvery)),
-            "patience": .int(Int64(patience)),
-        ]
-        if let scale = learningRateScale { p["lr_scale"] = .double(Double(scale)) }
-        if let steps { p["steps"] = .int(Int64(steps)) } else { p["epochs"] = .int(Int64(epochs)) }
-        return p
     }
 }

@@ -3,10 +3,8 @@ import Foundation
 import PVecStore
 import PVecTrain
 
-/// Training flags shared by the composition commands (attempt, amp, compt).
-struct MixTrainOptions: ParsableArguments {
-    @Option(help: "Optimizer steps.") var steps: Int = 60
-    @Option(help: "Batch size.") var batch: Int = 8
+/// Flags every gradient-trained command shares (train, attempt, amp, compt).
+struct TrainingFlags: ParsableArguments {
     @Option(help: "Class-balanced examples per label of each task (few-shot).") var shots: Int?
     @Option(help: "Seed of batch order and few-shot sampling.") var seed: UInt64 = 0
     @Option(help: "Weight decay.") var weightDecay: Float = 1e-5
@@ -16,10 +14,32 @@ struct MixTrainOptions: ParsableArguments {
     @Option(help: "Longest input in tokens.") var maxLength: Int = 128
 
     func validate() throws {
-        guard steps > 0 else { throw ValidationError("Please give --steps of at least 1.") }
-        guard batch > 0 else { throw ValidationError("Please give --batch of at least 1.") }
         if let shots, shots <= 0 { throw ValidationError("Please give --shots of at least 1.") }
         guard temperature > 0 else { throw ValidationError("Please give a positive --temperature.") }
+    }
+
+    /// Sets these flags' fields of `c`.
+    func apply(to c: inout TrainConfig) {
+        c.seed = seed
+        c.weightDecay = weightDecay
+        c.warmupFraction = warmup
+        c.clipNorm = clip
+        c.temperature = temperature
+        c.maxLength = maxLength
+    }
+}
+
+/// Training flags of the composition commands (attempt, amp, compt).
+struct MixTrainOptions: ParsableArguments {
+    @Option(help: "Optimizer steps.") var steps: Int = 60
+    @Option(help: "Batch size.") var batch: Int = 8
+    @OptionGroup var flags: TrainingFlags
+
+    var shots: Int? { flags.shots }
+
+    func validate() throws {
+        guard steps > 0 else { throw ValidationError("Please give --steps of at least 1.") }
+        guard batch > 0 else { throw ValidationError("Please give --batch of at least 1.") }
     }
 
     /// The config with these flags and the given peak learning rate.
@@ -28,12 +48,7 @@ struct MixTrainOptions: ParsableArguments {
         c.steps = steps
         c.batchSize = batch
         c.learningRate = learningRate
-        c.seed = seed
-        c.weightDecay = weightDecay
-        c.warmupFraction = warmup
-        c.clipNorm = clip
-        c.temperature = temperature
-        c.maxLength = maxLength
+        flags.apply(to: &c)
         return c
     }
 }
@@ -45,30 +60,14 @@ struct TaskListOptions: ParsableArguments {
     var tasks: String
     @Option(help: "Where bare task names are looked up.") var dataRoot: String = "data"
 
-    var taskList: [String] { tasks.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty } }
+    var taskList: [String] { commaList(tasks) }
 
     func validate() throws {
         guard !taskList.isEmpty else { throw ValidationError("Please give --tasks as a comma-separated list, e.g. --tasks data/movie,data/amazon.") }
     }
 
-    /// Loads every task's spec and training data.
-    func load() throws -> [TaskData] { try loadTaskDirectories(taskList, dataRoot: dataRoot) }
-}
-
-/// Each item's spec and training data: a directory holding task.json and train.jsonl, or a bare
-/// name under `dataRoot`.
-func loadTaskDirectories(_ items: [String], dataRoot: String) throws -> [TaskData] {
-    try items.map { item in
-        var dir = URL(fileURLWithPath: item)
-        if !FileManager.default.fileExists(atPath: dir.appendingPathComponent("task.json").path) {
-            dir = URL(fileURLWithPath: dataRoot).appendingPathComponent(item)
-        }
-        guard FileManager.default.fileExists(atPath: dir.appendingPathComponent("task.json").path) else {
-            throw ValidationError("Please give task directories with task.json and train.jsonl: found neither \(item)/task.json nor \(dir.path)/task.json.")
-        }
-        let spec = try TaskSpec.load(dir.appendingPathComponent("task.json"))
-        return TaskData(task: spec, train: try Dataset.load(dir.appendingPathComponent("train.jsonl"), task: spec))
-    }
+    /// Every task's spec and training data.
+    func load() throws -> [TaskData] { try TaskFolder.load(taskList, dataRoot: URL(fileURLWithPath: dataRoot)) }
 }
 
 /// Splits a comma-separated list of registry names.

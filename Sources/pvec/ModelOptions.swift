@@ -1,6 +1,8 @@
 import ArgumentParser
 import Foundation
 import PVecModel
+import PVecStore
+import PVecTrain
 
 /// Where the frozen backbone lives.
 struct ModelOptions: ParsableArguments {
@@ -10,4 +12,15 @@ struct ModelOptions: ParsableArguments {
     func load() throws -> BertEncoder {
         try BertEncoder(directory: model.map { URL(fileURLWithPath: $0) })
     }
+
+    /// A session recording into `registry` that loads this model once a run has been checked;
+    /// training progress goes to standard error unless `quiet`.
+    func session(_ registry: Registry, quiet: Bool) -> TrainingSession {
+        let reporter = ProgressReporter()
+        return TrainingSession(registry: registry, command: GlobalOptions.commandLine,
+                               progress: quiet ? nil : { reporter.training($0) }, model: load)
+    }
 }
+
+/// The model cache lives in PVecModel; commands that do not import it (verify) use this name.
+typealias EmbeddingTables = PVecModel.EmbeddingTables

@@ -203,4 +203,51 @@ final class MixtureCLITests: CLITestCase {
         XCTAssertNotEqual(bad.status, 0)
         XCTAssertTrue(bad.stderr.contains("Please give --method reptile or fomaml."), bad.stderr)
     }
+
+    /// Today's training commands give the ids of fixtures/training-recipes (made by the pvec
+    /// before typed recipes, scripts/make_training_recipe_fixture.sh): a representative subset
+    /// of its steps is replayed and every manifest those steps recorded comes back byte for byte.
+    func testTrainingRunsReproduceTheRecipeFixture() throws {
+        try ok("init")
+        let repoFixtures = Self.fixtures.deletingLastPathComponent().deletingLastPathComponent()
+        try FileManager.default.createSymbolicLink(at: workDir.appendingPathComponent("fixtures"), withDestinationURL: repoFixtures)
+        let dir = repoFixtures.appendingPathComponent("training-recipes")
+        let index = try String(contentsOf: dir.appendingPathComponent("index.tsv"), encoding: .utf8)
+            .split(separator: "\n").map { $0.split(separator: "\t", maxSplits: 2).map(String.init) }
+        // train (seeded; few-shot), attempt (one task; several), amp, compt, meta-init, eval.
+        let steps = ["01", "02", "05", "06", "08", "10", "14", "16"]
+        var replayed = 0
+        for step in steps {
+            let entries = index.filter { $0[0].hasPrefix(step + "-") }
+            XCTAssertFalse(entries.isEmpty, "no fixture step \(step)")
+            guard let command = entries.first?[2] else { continue }
+            let args = command.split(separator: " ").map(String.init).dropFirst()   // "pvec"
+            try ok(Array(args))
+            for e in entries {
+                let id = e[1]
+                let stored = registryDir.appendingPathComponent("manifests/\(id.prefix(2))/\(id.dropFirst(2))")
+                XCTAssertEqual(try? Data(contentsOf: stored), try Data(contentsOf: dir.appendingPathComponent(e[0])),
+                               "\(command) no longer stores \(e[0])")
+                replayed += 1
+            }
+        }
+        XCTAssertGreaterThanOrEqual(replayed, 30)
+    }
+
+    /// The task-folder layout and the distinct-task-names rule live in the library, alike for
+    /// every command; refusals come before the model loads and store nothing.
+    func testTaskFolderAndTaskNameRefusalsAreSharedByTheCommands() throws {
+        try sources()
+        let before = try artifactIDs()
+        let r = try refused(["amp", "--tasks", "\(Self.fixtures.path),nowhere", "--sources", "s1,s2", "--name", "x"] + tiny,
+                            containing: "found neither nowhere/task.json nor ")
+        XCTAssertTrue(r.stderr.contains("data/nowhere/task.json"), r.stderr)
+        let twice = "\(Self.fixtures.path),\(Self.fixtures.path)"
+        for args in [["attempt", "--sources", "s1"], ["amp", "--sources", "s1,s2"], ["compt"]] {
+            try refused([args[0], "--tasks", twice, "--name", "x"] + args.dropFirst() + tiny,
+                        containing: "task names must differ (movie-small, movie-small)")
+        }
+        XCTAssertEqual(try artifactIDs(), before)
+    }
 }
+

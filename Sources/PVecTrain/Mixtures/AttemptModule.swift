@@ -19,17 +19,17 @@ import PVecTensor
 /// W_up, the LayerNorm and P_t learn; the sources and the backbone are frozen.
 public struct AttemptModule: Sendable, Equatable {
     /// d: prompt width.
-    public let width: Int
+    let width: Int
     /// r: the bottleneck of G (100 in the paper).
-    public let rank: Int
-    public var wDown: [Float]    // [d, r]
-    public var wUp: [Float]      // [r, d]
-    public var lnGain: [Float]   // [d]
-    public var lnBias: [Float]   // [d]
+    let rank: Int
+    var wDown: [Float]    // [d, r]
+    var wUp: [Float]      // [r, d]
+    var lnGain: [Float]   // [d]
+    var lnBias: [Float]   // [d]
     /// T = d · e unless set otherwise.
-    public var temperature: Float
+    var temperature: Float
 
-    public static let layerNormEpsilon: Float = 1e-5
+    static let layerNormEpsilon: Float = 1e-5
 
     /// A fresh module: W_down, W_up uniform in ±1/√fan_in (PyTorch's `nn.Linear` default), LayerNorm
     /// gain 1 and bias 0, T = d · e.
@@ -45,11 +45,11 @@ public struct AttemptModule: Sendable, Equatable {
     }
 
     /// A module from stored tensors (`W_down`, `W_up`, `ln_gain`, `ln_bias`) and its temperature.
-    public init(tensors: [String: Tensor], temperature: Float) throws {
+    init(tensors: [String: Tensor], temperature: Float) throws {
         guard let down = tensors["W_down"], let up = tensors["W_up"], let g = tensors["ln_gain"], let b = tensors["ln_bias"],
               down.shape.rank == 2, up.shape.dims == [down.shape.dims[1], down.shape.dims[0]],
               g.count == down.shape.dims[0], b.count == g.count else {
-            throw MixtureError.badModule("an ATTEMPT module needs W_down [d, r], W_up [r, d], ln_gain [d] and ln_bias [d]")
+            throw TrainError.badModule("an ATTEMPT module needs W_down [d, r], W_up [r, d], ln_gain [d] and ln_bias [d]")
         }
         width = down.shape.dims[0]
         rank = down.shape.dims[1]
@@ -61,7 +61,7 @@ public struct AttemptModule: Sendable, Equatable {
     }
 
     /// The module as named tensors, for the registry.
-    public var tensors: [String: Tensor] {
+    var tensors: [String: Tensor] {
         ["W_down": Tensor(shape: [width, rank], scalars: wDown), "W_up": Tensor(shape: [rank, width], scalars: wUp),
          "ln_gain": Tensor(shape: [width], scalars: lnGain), "ln_bias": Tensor(shape: [width], scalars: lnBias)]
     }
@@ -187,11 +187,11 @@ public struct AttemptModule: Sendable, Equatable {
 }
 
 /// x̂ of ATTEMPT: the max-pool over an input's tokens of their word-embedding rows.
-public enum AttemptInputs {
+enum AttemptInputs {
     /// One row per text: max over the word-embedding rows of its token ids (special tokens
     /// included, as the authors pool the encoder's input embeddings under the attention mask).
     /// - Returns: `[B, d]`.
-    public static func pooledEmbeddings(_ batch: [TokenizedText], model: any BackboneModel,
+    static func pooledEmbeddings(_ batch: [TokenizedText], model: any BackboneModel,
                                         cache: inout [Int: [Float]]) -> [Float] {
         let d = model.width
         var out = [Float](repeating: 0, count: batch.count * d)

@@ -5,14 +5,14 @@ import PVecTensor
 /// The outcome of an ATTEMPT run.
 public struct AttemptResult: Sendable {
     /// The trained target prompts P_t `[m, d]`, one per task, in task order.
-    public var targets: [Tensor]
+    var targets: [Tensor]
     /// The trained attention module G (shared by the tasks).
-    public var module: AttemptModule
+    var module: AttemptModule
     public var losses: [Float]
     public var seconds: Double
 
     /// The target prompt of a single-task run.
-    public var target: Tensor { targets[0] }
+    var target: Tensor { targets[0] }
 }
 
 /// ATTEMPT training (Asai et al. 2022, §3.3): the sources and the backbone are frozen; target
@@ -26,11 +26,11 @@ public struct AttemptResult: Sendable {
 /// way on the source tasks is the paper's pre-trained attention module: start a new target's
 /// run from it.
 public final class AttemptTrainer {
-    public let model: any BackboneModel
+    let model: any BackboneModel
     /// The run's settings, `learningRateScale` resolved.
-    public let config: TrainConfig
+    let config: TrainConfig
     /// Peak learning rate of G (the target prompts use `config.learningRate`).
-    public var moduleLearningRate: Float
+    var moduleLearningRate: Float
 
     public init(model: any BackboneModel, config: TrainConfig, moduleLearningRate: Float) {
         self.model = model
@@ -55,7 +55,7 @@ public final class AttemptTrainer {
     /// Trains one target prompt per task (from `initials`, in task order) and one shared G.
     ///
     /// - Parameter mixingCap: per-task cap of the examples-proportional mixing (0: none).
-    public func train(tasks: [TaskData], initials: [Tensor], sources: [Tensor], module: AttemptModule, mixingCap: Int,
+    func train(tasks: [TaskData], initials: [Tensor], sources: [Tensor], module: AttemptModule, mixingCap: Int,
                       progress: ((TrainProgress) -> Void)? = nil) throws -> AttemptResult {
         precondition(tasks.count == initials.count, "ATTEMPT: one initial target per task")
         var sampler = MultiTaskSampler(counts: tasks.map(\.train.examples.count), cap: mixingCap, seed: config.seed)
@@ -155,18 +155,18 @@ public final class AttemptTrainer {
 }
 
 /// A trained ATTEMPT composite at inference: target, module and sources.
-public struct AttemptComposite: PromptComposer {
-    public var target: Tensor
-    public var sources: [Tensor]
-    public var module: AttemptModule
+struct AttemptComposite: PromptComposer {
+    var target: Tensor
+    var sources: [Tensor]
+    var module: AttemptModule
 
-    public init(target: Tensor, sources: [Tensor], module: AttemptModule) {
+    init(target: Tensor, sources: [Tensor], module: AttemptModule) {
         self.target = target
         self.sources = sources
         self.module = module
     }
 
-    public func prompts(for batch: [TokenizedText], model: any BackboneModel,
+    func prompts(for batch: [TokenizedText], model: any BackboneModel,
                         cache: inout [Int: [Float]]) throws -> (prompts: [Tensor], attention: [Float]?) {
         let xhat = AttemptInputs.pooledEmbeddings(batch, model: model, cache: &cache)
         let (p, a, _) = module.forward(xhat: xhat, sources: sources, target: target)

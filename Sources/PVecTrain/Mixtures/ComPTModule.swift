@@ -2,15 +2,15 @@ import Foundation
 import PVecTensor
 
 /// ComPT's prompt encoder: an MLP applied to each prompt row, d → d, GELU, d → d (with biases).
-public struct PromptEncoder: Sendable, Equatable {
-    public let width: Int
-    public var w1: [Float]   // [d, d]
-    public var b1: [Float]   // [d]
-    public var w2: [Float]   // [d, d]
-    public var b2: [Float]   // [d]
+struct PromptEncoder: Sendable, Equatable {
+    let width: Int
+    var w1: [Float]   // [d, d]
+    var b1: [Float]   // [d]
+    var w2: [Float]   // [d, d]
+    var b2: [Float]   // [d]
 
     /// Weights and biases uniform in ±1/√d (PyTorch's `nn.Linear` default).
-    public init(width d: Int, seed: UInt64) {
+    init(width d: Int, seed: UInt64) {
         var rng = SplitMix64(seed: seed)
         let bound = 1 / Float(d).squareRoot()
         width = d
@@ -24,7 +24,7 @@ public struct PromptEncoder: Sendable, Equatable {
         guard let w1 = t["\(prefix).W1"], let b1 = t["\(prefix).b1"], let w2 = t["\(prefix).W2"], let b2 = t["\(prefix).b2"],
               w1.shape.rank == 2, w1.shape.dims[0] == w1.shape.dims[1], w2.shape == w1.shape,
               b1.count == w1.shape.dims[0], b2.count == b1.count else {
-            throw MixtureError.badModule("a ComPT module needs \(prefix).W1/W2 [d, d] and \(prefix).b1/b2 [d]")
+            throw TrainError.badModule("a ComPT module needs \(prefix).W1/W2 [d, d] and \(prefix).b1/b2 [d]")
         }
         width = w1.shape.dims[0]
         self.w1 = w1.scalars
@@ -84,7 +84,7 @@ public enum ComPTComposition: String, Sendable, CaseIterable {
     case mcat
 
     /// Rows of the private prompt (and of the composed prompt) for M sources of l rows.
-    public func privateRows(sourceRows l: Int, sources M: Int) -> Int { self == .mcat ? M * l : l }
+    func privateRows(sourceRows l: Int, sources M: Int) -> Int { self == .mcat ? M * l : l }
 }
 
 /// ComPT's composition, router and prompt encoders (Pouramini & Faili, "Enhancing Few-Shot Transfer
@@ -95,16 +95,16 @@ public enum ComPTComposition: String, Sendable, CaseIterable {
 /// holds logits w[t, s] (tasks × sources). In training the weights are samples of a Relaxed
 /// Bernoulli (Maddison et al. 2017), w = σ((logit + log u − log(1 − u)) / τ) with u ~ U(0, 1)
 /// and τ annealed linearly from 5 to 1e-3; at inference they are softmax_s(logits[t]).
-public struct ComPTModule: Sendable, Equatable {
-    public var composition: ComPTComposition
-    public var sourceEncoder: PromptEncoder
-    public var privateEncoder: PromptEncoder
+struct ComPTModule: Sendable, Equatable {
+    var composition: ComPTComposition
+    var sourceEncoder: PromptEncoder
+    var privateEncoder: PromptEncoder
     /// [T, M]
-    public var routerLogits: [Float]
-    public let tasks: Int
-    public let sources: Int
+    var routerLogits: [Float]
+    let tasks: Int
+    let sources: Int
 
-    public init(width d: Int, tasks T: Int, sources M: Int, composition: ComPTComposition, seed: UInt64) {
+    init(width d: Int, tasks T: Int, sources M: Int, composition: ComPTComposition, seed: UInt64) {
         self.composition = composition
         sourceEncoder = PromptEncoder(width: d, seed: seed)
         privateEncoder = PromptEncoder(width: d, seed: seed &+ 1)
@@ -113,9 +113,9 @@ public struct ComPTModule: Sendable, Equatable {
         sources = M
     }
 
-    public init(tensors t: [String: Tensor], composition: ComPTComposition) throws {
+    init(tensors t: [String: Tensor], composition: ComPTComposition) throws {
         guard let r = t["router_logits"], r.shape.rank == 2 else {
-            throw MixtureError.badModule("a ComPT module needs router_logits [T, M]")
+            throw TrainError.badModule("a ComPT module needs router_logits [T, M]")
         }
         self.composition = composition
         sourceEncoder = try PromptEncoder(tensors: t, prefix: "source_encoder")
@@ -125,7 +125,7 @@ public struct ComPTModule: Sendable, Equatable {
         sources = r.shape.dims[1]
     }
 
-    public var tensors: [String: Tensor] {
+    var tensors: [String: Tensor] {
         sourceEncoder.tensors(prefix: "source_encoder")
             .merging(privateEncoder.tensors(prefix: "private_encoder")) { a, _ in a }
             .merging(["router_logits": Tensor(shape: [tasks, sources], scalars: routerLogits)]) { a, _ in a }
@@ -134,7 +134,7 @@ public struct ComPTModule: Sendable, Equatable {
     // MARK: - Router
 
     /// Inference weights: softmax over the sources of each task's logits, `[T, M]`.
-    public var inferenceWeights: [Float] { MixKernels.softmaxRows(routerLogits, N: tasks, K: sources) }
+    var inferenceWeights: [Float] { MixKernels.softmaxRows(routerLogits, N: tasks, K: sources) }
 
     /// Training weights: Relaxed Bernoulli samples at temperature τ, and the noise used (`[T, M]` each).
     func sampledWeights(temperature tau: Float, rng: inout SplitMix64) -> [Float] {
@@ -146,7 +146,7 @@ public struct ComPTModule: Sendable, Equatable {
     }
 
     /// The annealed temperature at 0-based `step` of `total`: linear from 5 to 1e-3.
-    public static func temperature(at step: Int, total: Int, start: Float = 5, end: Float = 1e-3) -> Float {
+    static func temperature(at step: Int, total: Int, start: Float = 5, end: Float = 1e-3) -> Float {
         guard total > 1 else { return end }
         return start + (end - start) * Float(step) / Float(total - 1)
     }

@@ -15,12 +15,12 @@ public struct ComPTRates: Sendable, Equatable {
 
 public struct ComPTResult: Sendable {
     /// The trained shared source prompts (before encoding), M × [l, d].
-    public var sources: [Tensor]
+    var sources: [Tensor]
     /// The trained private prompts (before encoding), T × [rows, d].
-    public var privates: [Tensor]
-    public var module: ComPTModule
+    var privates: [Tensor]
+    var module: ComPTModule
     /// Per task, the composed prompt with inference weights (softmax of the router logits).
-    public var composed: [Tensor]
+    var composed: [Tensor]
     public var losses: [Float]
     public var seconds: Double
 }
@@ -28,22 +28,22 @@ public struct ComPTResult: Sendable {
 /// Multi-task ComPT training over the given tasks: sources, private prompts, both encoders and the
 /// router learn together (backbone frozen), batches mixed examples-proportionally with a cap,
 /// router weights sampled from a Relaxed Bernoulli whose temperature anneals from 5 to 1e-3.
-public final class ComPTTrainer {
-    public let model: any BackboneModel
+final class ComPTTrainer {
+    let model: any BackboneModel
     /// The run's settings, `learningRateScale` resolved; only the schedule, batch, clipping and
     /// weight decay are read (the peak rates are `rates`).
-    public let config: TrainConfig
-    public var rates: ComPTRates
-    public var mixingCap: Int
+    let config: TrainConfig
+    var rates: ComPTRates
+    var mixingCap: Int
 
-    public init(model: any BackboneModel, config: TrainConfig, rates: ComPTRates, mixingCap: Int) {
+    init(model: any BackboneModel, config: TrainConfig, rates: ComPTRates, mixingCap: Int) {
         self.model = model
         self.config = config.resolvingScale(for: model)
         self.rates = rates
         self.mixingCap = mixingCap
     }
 
-    public func train(tasks: [TaskData], sources: [Tensor], privates: [Tensor], module: ComPTModule,
+    func train(tasks: [TaskData], sources: [Tensor], privates: [Tensor], module: ComPTModule,
                       progress: ((TrainProgress) -> Void)? = nil) throws -> ComPTResult {
         let started = Date()
         let d = model.width, l = sources[0].shape.rows, M = sources.count, T = tasks.count

@@ -32,12 +32,12 @@ public struct DAMModule: Sendable, Equatable {
         case max
     }
 
-    public let width: Int        // d
-    public let keyWidth: Int     // k
-    public var pooling: Pooling
-    public var wQ: [Float]       // [d, k]
-    public var wK: [Float]       // [d, k]
-    public var wV: [Float]       // [d, d]
+    let width: Int        // d
+    let keyWidth: Int     // k
+    var pooling: Pooling
+    var wQ: [Float]       // [d, k]
+    var wK: [Float]       // [d, k]
+    var wV: [Float]       // [d, d]
 
     public init(width d: Int, keyWidth k: Int, pooling: Pooling, seed: UInt64) {
         var rng = SplitMix64(seed: seed)
@@ -51,10 +51,10 @@ public struct DAMModule: Sendable, Equatable {
         for i in 0..<d { wV[i * d + i] = 1 }
     }
 
-    public init(tensors: [String: Tensor], pooling: Pooling) throws {
+    init(tensors: [String: Tensor], pooling: Pooling) throws {
         guard let q = tensors["W_Q"], let k = tensors["W_K"], let v = tensors["W_V"], q.shape.rank == 2,
               k.shape == q.shape, v.shape.dims == [q.shape.dims[0], q.shape.dims[0]] else {
-            throw MixtureError.badModule("a DAM module needs W_Q [d, k], W_K [d, k] and W_V [d, d]")
+            throw TrainError.badModule("a DAM module needs W_Q [d, k], W_K [d, k] and W_V [d, d]")
         }
         width = q.shape.dims[0]
         keyWidth = q.shape.dims[1]
@@ -64,7 +64,7 @@ public struct DAMModule: Sendable, Equatable {
         wV = v.scalars
     }
 
-    public var tensors: [String: Tensor] {
+    var tensors: [String: Tensor] {
         ["W_Q": Tensor(shape: [width, keyWidth], scalars: wQ), "W_K": Tensor(shape: [width, keyWidth], scalars: wK),
          "W_V": Tensor(shape: [width, width], scalars: wV)]
     }

@@ -5,8 +5,8 @@ import PVecTensor
 /// The outcome of an AMP run.
 public struct DAMResult: Sendable {
     /// One target prompt per task, `[l, d]`, in task order.
-    public var targets: [Tensor]
-    public var module: DAMModule
+    var targets: [Tensor]
+    var module: DAMModule
     /// Attention A `[n, n]` of the final module (row i: task i over the sources).
     public var attention: [Float]
     public var losses: [Float]
@@ -17,19 +17,19 @@ public struct DAMResult: Sendable {
 /// of `DAMModule` (module weights: `config.learningRate` unscaled) learn from all tasks at once in
 /// the shared `runSteps` loop, batches mixed examples-proportionally with a per-task cap. Task i
 /// is scored with target prompt i.
-public final class DAMTrainer {
-    public let model: any BackboneModel
-    public let config: TrainConfig
+final class DAMTrainer {
+    let model: any BackboneModel
+    let config: TrainConfig
     /// Per-task cap of the examples-proportional mixing.
-    public var mixingCap: Int
+    var mixingCap: Int
 
-    public init(model: any BackboneModel, config: TrainConfig, mixingCap: Int) {
+    init(model: any BackboneModel, config: TrainConfig, mixingCap: Int) {
         self.model = model
         self.config = config
         self.mixingCap = mixingCap
     }
 
-    public func train(tasks: [TaskData], sources: [Tensor], module: DAMModule,
+    func train(tasks: [TaskData], sources: [Tensor], module: DAMModule,
                       progress: ((TrainProgress) -> Void)? = nil) throws -> DAMResult {
         precondition(tasks.count == sources.count, "AMP: one source prompt per task")
         let started = Date()

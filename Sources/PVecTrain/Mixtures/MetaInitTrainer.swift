@@ -25,20 +25,20 @@ public struct MetaInitConfig: Sendable, Equatable {
     /// `pvec train`. nil: the method's default.
     public var outerLearningRate: Float?
     /// The backbone's embedding RMS, the unit of FOMAML's outer rate; nil: measured.
-    public var learningRateScale: Float?
+    var learningRateScale: Float?
     public var batchSize: Int = 8
     public var temperature: Float = 0.05
     public var maxLength: Int = 128
-    public var clipNorm: Float = 1
+    var clipNorm: Float = 1
     public var seed: UInt64 = 0
 
     public init() {}
 
-    public var effectiveOuterLearningRate: Float { outerLearningRate ?? (method == .reptile ? 0.5 : 0.3) }
+    var effectiveOuterLearningRate: Float { outerLearningRate ?? (method == .reptile ? 0.5 : 0.3) }
 }
 
 public struct MetaInitResult: Sendable {
-    public var prompt: Tensor
+    var prompt: Tensor
     /// Query loss of the adapted prompt at each outer step.
     public var queryLosses: [Float]
     public var seconds: Double
@@ -49,12 +49,12 @@ public struct MetaInitResult: Sendable {
 /// MPT). Each task's training data is split once, by a seeded shuffle, into a support half (inner
 /// adaptation) and a query half (FOMAML's meta-gradient; the reported loss for both methods).
 /// Outer steps visit the tasks round-robin in a seeded order.
-public final class MetaInitTrainer {
-    public let model: any BackboneModel
-    public let config: MetaInitConfig
+final class MetaInitTrainer {
+    let model: any BackboneModel
+    let config: MetaInitConfig
 
     /// - Parameter config: when `learningRateScale` is nil it is measured from the model.
-    public init(model: any BackboneModel, config: MetaInitConfig) {
+    init(model: any BackboneModel, config: MetaInitConfig) {
         self.model = model
         var c = config
         if c.learningRateScale == nil { c.learningRateScale = model.embeddingRMS }
@@ -68,7 +68,7 @@ public final class MetaInitTrainer {
         return (Array(order[..<half]), n > 1 ? Array(order[half...]) : order)
     }
 
-    public func train(initial: Tensor, tasks: [TaskData], progress: ((TrainProgress) -> Void)? = nil) throws -> MetaInitResult {
+    func train(initial: Tensor, tasks: [TaskData], progress: ((TrainProgress) -> Void)? = nil) throws -> MetaInitResult {
         let c = config
         let scorers = try tasks.map { try LabelScorer(task: $0.task, model: model, temperature: c.temperature, maxLength: c.maxLength) }
         let tokenized = tasks.map { t in t.train.examples.map { model.tokenize($0.textA, pair: $0.textB, maxLength: c.maxLength) } }

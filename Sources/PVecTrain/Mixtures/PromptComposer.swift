@@ -2,7 +2,7 @@ import PVecModel
 import PVecTensor
 
 /// Something that makes one prompt per input: a trained composite run at inference.
-public protocol PromptComposer {
+protocol PromptComposer {
     /// The prompts for a batch (B × `[m, d]`) and, when the method has one, each example's
     /// attention over its prompts (`[B, J]`, flattened).
     func prompts(for batch: [TokenizedText], model: any BackboneModel,
@@ -12,7 +12,7 @@ public protocol PromptComposer {
 extension Evaluator {
     /// Argmax predictions with per-example prompts from `composer`, and the metrics; also the
     /// mean attention over the data when the composer reports one.
-    public func evaluate(_ data: Dataset, composer: some PromptComposer,
+    func evaluate(_ data: Dataset, composer: some PromptComposer,
                          progress: ((Int) -> Void)? = nil) throws -> (metrics: ClassificationMetrics, meanAttention: [Double]?) {
         var predictions: [Int] = []
         var attentionSum: [Double]?

@@ -41,19 +41,15 @@ extension PVec {
 
         func run() throws {
             let registry = try global.open()
-            var req = AMPRequest(tasks: try taskOptions.load(), sources: commaList(sources), name: name)
-            for s in req.sources + (module.map { [$0] } ?? []) { _ = try registry.resolve(s) }
+            var req = AMPRun(tasks: try taskOptions.load(), sources: commaList(sources), name: name)
             req.moduleSpec = module
             req.shots = training.shots
             req.keyWidth = keyWidth
-            req.pooling = DAMModule.Pooling(rawValue: pooling)!
+            req.pooling = DAMModule.Pooling(rawValue: pooling) ?? .mean
             req.mixingCap = cap
             req.moduleSeed = moduleSeed
             req.config = training.config(learningRate: lr)
-            let model = try modelOptions.load()
-            let reporter = ProgressReporter()
-            let out = try registry.trainAMP(req, model: model, command: GlobalOptions.commandLine,
-                                            progress: global.json ? nil : { reporter.training($0) })
+            let out = try modelOptions.session(registry, quiet: global.json).run(req)
             if global.json {
                 Output.json(["module": Output.stored(out.module), "targets": .array(out.targets.map(Output.stored)),
                              "attention": .array(out.result.attention.map { .double(Double($0)) }),

@@ -55,16 +55,12 @@ extension PVec {
 
         func run() throws {
             let registry = try global.open()
-            var taskData: [TaskData]
-            if let task, let data {
-                let spec = try TaskSpec.load(URL(fileURLWithPath: task))
-                taskData = [TaskData(task: spec, train: try Dataset.load(URL(fileURLWithPath: data), task: spec))]
+            let taskData = if let task, let data {
+                [try TaskData.load(task: URL(fileURLWithPath: task), data: URL(fileURLWithPath: data))]
             } else {
-                taskData = try loadTaskDirectories(commaList(tasks), dataRoot: dataRoot)
+                try TaskFolder.load(commaList(tasks), dataRoot: URL(fileURLWithPath: dataRoot))
             }
-            var req = AttemptRequest(tasks: taskData, name: name, sources: commaList(sources))
-            // Fail on a bad name before loading the model.
-            for s in req.sources + (module.map { [$0] } ?? []) { _ = try registry.resolve(s) }
+            var req = AttemptRun(tasks: taskData, name: name, sources: commaList(sources))
             req.moduleSpec = module
             req.mixingCap = cap
             req.initSpec = initName
@@ -74,10 +70,7 @@ extension PVec {
             req.moduleLearningRate = moduleLr
             req.moduleSeed = moduleSeed
             req.config = training.config(learningRate: lr)
-            let model = try modelOptions.load()
-            let reporter = ProgressReporter()
-            let out = try registry.trainAttempt(req, model: model, command: GlobalOptions.commandLine,
-                                                progress: global.json ? nil : { reporter.training($0) })
+            let out = try modelOptions.session(registry, quiet: global.json).run(req)
             if global.json {
                 var o: [String: JSONValue] = ["module": Output.stored(out.module),
                                               "losses": .array(out.result.losses.map { .double(Double($0)) }),
@@ -103,73 +96,5 @@ extension PVec {
                 print(lossLine(out.result.losses, seconds: out.result.seconds))
             }
         }
-    }
-
-    struct Attention: ParsableCommand {
-        static let configuration = CommandConfiguration(
-            abstract: "Show an ATTEMPT mixture's mean attention per source prompt on a dataset.",
-            discussion: """
-            Runs the mixture over the data (nothing is stored) and prints the mean
-            attention weight of each source and of the target prompt, with the accuracy.
-            `pvec show NAME --attention` prints the same after the manifest.
-            Example: pvec attention tw-attempt --task data/tweets/task.json --data data/tweets/dev.jsonl --limit 100
-            """)
-
-        @OptionGroup var global: GlobalOptions
-        @OptionGroup var modelOptions: ModelOptions
-        @Argument(help: "The ATTEMPT mixture.") var name: String
-        @OptionGroup var on: AttentionDataOptions
-
-        func validate() throws {
-            guard on.task != nil, on.data != nil else { throw ValidationError("Please give --task and --data to run the mixture on.") }
-        }
-
-        func run() throws {
-            let registry = try global.open(readonly: true)
-            let a = try on.measure(name, registry: registry, model: modelOptions)
-            if global.json { Output.json(a.json(name: name)) } else { a.print() }
-        }
-    }
-}
-
-/// `--task`, `--data`, `--limit`, `--max-length`: the dataset an ATTEMPT mixture's attention is
-/// measured on (`pvec attention`, `pvec show --attention`).
-struct AttentionDataOptions: ParsableArguments {
-    @Option(help: "Task file (for the attention).") var task: String?
-    @Option(help: "Labelled data, JSONL (for the attention).") var data: String?
-    @Option(help: "Use only the first N examples.") var limit: Int?
-    @Option(help: "Longest input in tokens.") var maxLength: Int = 128
-
-    func validate() throws {
-        if let limit, limit <= 0 { throw ValidationError("Please give --limit of at least 1.") }
-    }
-
-    /// The mean attention per source (and the target, last) and the accuracy on the data.
-    func measure(_ name: String, registry: Registry, model: ModelOptions) throws -> MeanAttention {
-        let spec = try TaskSpec.load(URL(fileURLWithPath: task!))
-        var dataset = try Dataset.load(URL(fileURLWithPath: data!), task: spec)
-        if let limit { dataset = dataset.prefix(limit) }
-        _ = try registry.resolve(name)   // a bad name fails before the model loads
-        let (labels, mean, metrics) = try registry.attention(name, task: spec, data: dataset, model: try model.load(), maxLength: maxLength)
-        return MeanAttention(labels: labels, mean: mean, count: metrics.count, accuracy: metrics.accuracy)
-    }
-}
-
-struct MeanAttention {
-    var labels: [String]
-    var mean: [Double]
-    var count: Int
-    var accuracy: Double
-
-    func json(name: String) -> JSONValue {
-        ["name": .string(name), "n": .int(Int64(count)), "accuracy": .double(accuracy),
-         "attention": .array(zip(labels, mean).map { ["prompt": .string($0), "mean": .double($1)] })]
-    }
-
-    func print() {
-        var rows = [["prompt", "mean attention"]]
-        for (l, a) in zip(labels, mean) { rows.append([l, String(format: "%.4f", a)]) }
-        Output.table(rows)
-        Swift.print(String(format: "%d examples, accuracy %.4f", count, accuracy))
     }
 }

@@ -43,12 +43,11 @@ extension PVec {
 
         func run() throws {
             let registry = try global.open()
-            var req = ComPTRequest(tasks: try taskOptions.load(), name: name)
+            var req = ComPTRun(tasks: try taskOptions.load(), name: name)
             req.sources = commaList(sources)
-            for s in req.sources { _ = try registry.resolve(s) }
             req.sourceCount = numSources
             req.promptLength = promptLen
-            req.composition = ComPTComposition(rawValue: composition)!
+            req.composition = ComPTComposition(rawValue: composition) ?? .ssum
             req.rates.router = routerLr
             req.rates.sources = sourceLr
             req.rates.privates = privateLr
@@ -58,10 +57,7 @@ extension PVec {
             req.moduleSeed = moduleSeed
             // The schedule's peak is 1: each group scales it by its own rate.
             req.config = training.config(learningRate: 1)
-            let model = try modelOptions.load()
-            let reporter = ProgressReporter()
-            let out = try registry.trainComPT(req, model: model, command: GlobalOptions.commandLine,
-                                              progress: global.json ? nil : { reporter.training($0) })
+            let out = try modelOptions.session(registry, quiet: global.json).run(req)
             if global.json {
                 Output.json(["router": Output.stored(out.router), "sources": .array(out.sources.map(Output.stored)),
                              "privates": .array(out.privates.map(Output.stored)), "targets": .array(out.targets.map(Output.stored)),

@@ -32,16 +32,14 @@ extension PVec {
 
         func run() throws {
             let registry = try global.open()
-            let spec = try TaskSpec.load(URL(fileURLWithPath: task))
-            var dataset = try Dataset.load(URL(fileURLWithPath: data), task: spec)
-            if let limit { dataset = dataset.prefix(limit) }
-            if let name { _ = try registry.resolve(name) }  // fail on a bad name before loading the model
-            let model = try modelOptions.load()
+            let t = try TaskData.load(task: URL(fileURLWithPath: task), data: URL(fileURLWithPath: data))
+            let (spec, dataset) = (t.task, limit.map { t.train.prefix($0) } ?? t.train)
             let reporter = ProgressReporter()
-            let total = dataset.examples.count
-            let (stored, m) = try registry.evaluate(name, task: spec, data: dataset, model: model, temperature: temperature,
-                                                    maxLength: maxLength, command: GlobalOptions.commandLine,
-                                                    progress: global.json ? nil : { reporter.counting($0, of: total, "eval") })
+            var run = EvaluationRun(name, task: spec, data: dataset)
+            run.temperature = temperature
+            run.maxLength = maxLength
+            run.progress = global.json ? nil : { [total = dataset.examples.count] in reporter.counting($0, of: total, "eval") }
+            let (stored, m) = try modelOptions.session(registry, quiet: true).run(run)
             if global.json {
                 Output.json(.object(["id": .string(stored.id.hex), "name": name.map { .string($0) } ?? .null]
                     .merging(m.json(labelNames: spec.labels.map(\.name))) { a, _ in a }))

@@ -48,13 +48,12 @@ extension PVec {
 
         func run() throws {
             let registry = try global.open()
-            var req = MetaInitRequest(tasks: try taskOptions.load(), name: name)
-            if let initName { _ = try registry.resolve(initName) }
+            var req = MetaInitRun(tasks: try taskOptions.load(), name: name)
             req.promptLength = promptLen
             req.initSpec = initName
             req.initSeed = initSeed
             req.shots = shots
-            req.config.method = MetaMethod(rawValue: method)!
+            req.config.method = MetaMethod(rawValue: method) ?? .reptile
             req.config.outerSteps = outerSteps
             req.config.innerSteps = innerSteps
             req.config.innerLearningRate = innerLr
@@ -63,10 +62,7 @@ extension PVec {
             req.config.seed = seed
             req.config.temperature = temperature
             req.config.maxLength = maxLength
-            let model = try modelOptions.load()
-            let reporter = ProgressReporter()
-            let out = try registry.metaInit(req, model: model, command: GlobalOptions.commandLine,
-                                            progress: global.json ? nil : { reporter.training($0) })
+            let out = try modelOptions.session(registry, quiet: global.json).run(req)
             if global.json {
                 Output.json(["init": Output.stored(out.initArtifact), "start": Output.stored(out.start),
                              "query_losses": .array(out.result.queryLosses.map { .double(Double($0)) }), "seconds": .double(out.result.seconds)])

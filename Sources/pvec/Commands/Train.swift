@@ -24,17 +24,11 @@ extension PVec {
         @Option(help: "Prompt length in tokens (rows).") var promptLen: Int = 20
         @Option(name: .customLong("init"), help: "Start from this registry init or prompt.") var initName: String?
         @Option(help: "Seed of the vocab-sample init (when no --init).") var initSeed: UInt64 = 0
-        @Option(help: "Class-balanced examples per label (few-shot).") var shots: Int?
         @Option(help: "Optimizer steps.") var steps: Int?
         @Option(help: "Passes over the data (when no --steps).") var epochs: Int = 1
         @Option(help: "Peak learning rate (AdamW), in units of the backbone's embedding RMS.") var lr: Float = 0.3
         @Option(help: "Batch size.") var batch: Int = 16
-        @Option(help: "Seed of shuffling and few-shot sampling.") var seed: UInt64 = 0
-        @Option(help: "Weight decay.") var weightDecay: Float = 1e-5
-        @Option(help: "Warm-up fraction of the steps.") var warmup: Float = 0.06
-        @Option(help: "Gradient clipping norm (0: off).") var clip: Float = 1.0
-        @Option(help: "Softmax temperature of the cosine logits.") var temperature: Float = 0.05
-        @Option(help: "Longest input in tokens.") var maxLength: Int = 128
+        @OptionGroup var training: TrainingFlags
         @Option(help: "Evaluate on --dev every N steps.") var evalEvery: Int = 0
         @Option(help: "Stop after N dev evaluations without gain.") var patience: Int = 0
         @Option(help: "Write a checkpoint here as training goes.") var checkpoint: String?
@@ -44,39 +38,29 @@ extension PVec {
             guard promptLen > 0 else { throw ValidationError("Please give --prompt-len of at least 1.") }
             guard batch > 0 else { throw ValidationError("Please give --batch of at least 1.") }
             if let steps, steps <= 0 { throw ValidationError("Please give --steps of at least 1.") }
-            if let shots, shots <= 0 { throw ValidationError("Please give --shots of at least 1.") }
             guard lr > 0, lr.isFinite else { throw ValidationError("Please give a positive --lr.") }
-            guard temperature > 0 else { throw ValidationError("Please give a positive --temperature.") }
             if evalEvery > 0 && dev == nil { throw ValidationError("Please give --dev with --eval-every.") }
         }
 
         func run() throws {
             let registry = try global.open()
-            let taskSpec = try TaskSpec.load(URL(fileURLWithPath: task))
-            var req = TrainRequest(task: taskSpec, train: try Dataset.load(URL(fileURLWithPath: data), task: taskSpec), name: name)
-            req.dev = try dev.map { try Dataset.load(URL(fileURLWithPath: $0), task: taskSpec) }
+            let t = try TaskData.load(task: URL(fileURLWithPath: task), data: URL(fileURLWithPath: data))
+            var req = PromptTuningRun(task: t.task, train: t.train, name: name)
+            req.dev = try dev.map { try Dataset.load(URL(fileURLWithPath: $0), task: t.task) }
             req.promptLength = promptLen
             req.initSpec = initName
             req.initSeed = initSeed
-            req.shots = shots
+            req.shots = training.shots
             req.config.steps = steps
             req.config.epochs = epochs
             req.config.learningRate = lr
             req.config.batchSize = batch
-            req.config.seed = seed
-            req.config.weightDecay = weightDecay
-            req.config.warmupFraction = warmup
-            req.config.clipNorm = clip
-            req.config.temperature = temperature
-            req.config.maxLength = maxLength
+            training.apply(to: &req.config)
             req.config.evalEvery = evalEvery
             req.config.patience = patience
             req.checkpoint = checkpoint.map { URL(fileURLWithPath: $0) }
             req.resume = resume.map { URL(fileURLWithPath: $0) }
-            let model = try modelOptions.load()
-            let reporter = ProgressReporter()
-            let out = try registry.trainPrompt(req, model: model, command: GlobalOptions.commandLine,
-                                               progress: global.json ? nil : { reporter.training($0) })
+            let out = try modelOptions.session(registry, quiet: global.json).run(req)
             let r = out.result
             if global.json {
                 Output.json([
