@@ -79,7 +79,7 @@ let package = Package(
             "PVecRemote", "PVecStore", "PVecTensor", .product(name: "Crypto", package: "swift-crypto"),
         ]),
         .testTarget(name: "pvecCLITests", dependencies: [
-            "pvec", "PVecOps", "PVecTensor", "PVecStore", .product(name: "Crypto", package: "swift-crypto"),
+            "pvec", "PVecOps", "PVecTrain", "PVecTensor", "PVecStore", .product(name: "Crypto", package: "swift-crypto"),
         ]),
     ]
 )

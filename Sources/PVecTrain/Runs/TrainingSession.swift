@@ -164,8 +164,7 @@ public final class TrainingSession {
     func seededInit(rows: Int, seed: UInt64) throws -> StartingPoint {
         let model = try model()
         let recipe = InitRecipe(method: .vocabSample, rows: rows, width: model.width, seed: seed)
-        // The merge of issue 12 makes InitRecipe a TypedRecipe; then this is `recipe.recipe`.
-        let r = Recipe(op: "init", params: recipe.params)
+        let r = recipe.recipe
         let t = try Derivation.compute(r, parents: [], backbone: model.fingerprint,
                                        embeddingTable: { _ in model.wordEmbeddings(rows: 0..<min(recipe.firstK, model.vocabularySize)) })
         return StartingPoint(tensor: t, source: .seeded(r))
