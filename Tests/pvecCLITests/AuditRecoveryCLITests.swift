@@ -6,7 +6,6 @@ import XCTest
 /// The audit chain, its anchor in logs/refs, the trust store, and `pvec verify --repair`,
 /// tried as a tamperer with file access and as a user whose catalog was lost.
 final class AuditRecoveryCLITests: CLITestCase {
-    var keys: String { workDir.appendingPathComponent("keys").path }
     var catalog: URL { registryDir.appendingPathComponent("catalog.sqlite") }
     var refLog: URL { registryDir.appendingPathComponent("logs/refs") }
 
@@ -40,14 +39,6 @@ final class AuditRecoveryCLITests: CLITestCase {
         p.waitUntilExit()
         XCTAssertEqual(p.terminationStatus, 0, "sql failed: \(script)")
         return String(decoding: data, as: UTF8.self)
-    }
-
-    /// Runs pvec against another registry.
-    @discardableResult
-    func on(_ registry: URL, _ args: String...) throws -> CLIResult {
-        let r = try pvec(args + ["--registry", registry.path], registry: false)
-        XCTAssertEqual(r.status, 0, "pvec \(args.joined(separator: " ")) failed: \(r.stderr)")
-        return r
     }
 
     func show(_ spec: String) throws -> [String: Any] {

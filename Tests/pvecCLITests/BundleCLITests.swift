@@ -5,7 +5,6 @@ import XCTest
 
 /// Bundles, signing, trust and the audit log through the CLI.
 final class BundleCLITests: CLITestCase {
-    var keys: String { workDir.appendingPathComponent("keys").path }
     var other: URL { workDir.appendingPathComponent("other") }
 
     @discardableResult

@@ -7,19 +7,6 @@ import XCTest
 /// Hostile bytes and text from files, bundles and servers: refused with one clear line, never
 /// a crash, never a name standing for someone else's content, never a forged terminal line.
 final class HostileInputCLITests: CLITestCase {
-    var keys: String { workDir.appendingPathComponent("keys").path }
-
-    @discardableResult
-    func on(_ reg: URL, _ args: String..., expect status: Int32? = 0, file: StaticString = #filePath, line: UInt = #line) throws -> CLIResult {
-        let r = try pvec(args + ["--registry", reg.path], registry: false, env: ["PVEC_KEYS": keys, "PVEC_ACTOR": "tester"])
-        if let status {
-            XCTAssertEqual(r.status, status, "pvec \(args.joined(separator: " ")): \(r.stderr)", file: file, line: line)
-        }
-        return r
-    }
-
-    func dir(_ name: String) -> URL { workDir.appendingPathComponent(name) }
-
     /// The object file of a blob in a registry.
     func objectURL(_ reg: URL, _ blob: BlobID) -> URL {
         reg.appendingPathComponent("objects").appendingPathComponent(String(blob.hex.prefix(2)))

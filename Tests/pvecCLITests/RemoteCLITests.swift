@@ -6,19 +6,6 @@ import XCTest
 /// Two registries exchanging prompts through `pvec serve`, and every fault the server must survive.
 final class RemoteCLITests: CLITestCase {
     var serverDir: URL { workDir.appendingPathComponent("server") }
-    var keys: String { workDir.appendingPathComponent("keys").path }
-
-    /// Runs pvec against a given registry folder.
-    @discardableResult
-    func on(_ reg: URL, _ args: String..., expect status: Int32? = 0, file: StaticString = #filePath, line: UInt = #line) throws -> CLIResult {
-        let r = try pvec(args + ["--registry", reg.path], registry: false, env: ["PVEC_KEYS": keys, "PVEC_ACTOR": "tester"])
-        if let status {
-            XCTAssertEqual(r.status, status, "pvec \(args.joined(separator: " ")): \(r.stderr)", file: file, line: line)
-        }
-        return r
-    }
-
-    func dir(_ name: String) -> URL { workDir.appendingPathComponent(name) }
 
     /// A registry holding an init and `count` prompts tuned from it, named `<prefix>p<i>`.
     func makeTeam(_ reg: URL, prefix: String, count: Int = 1, rows: Int = 4, width: Int = 8, seed: UInt64 = 1) throws {

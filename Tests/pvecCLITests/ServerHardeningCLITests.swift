@@ -8,13 +8,6 @@ import XCTest
 final class ServerHardeningCLITests: CLITestCase {
     var serverDir: URL { workDir.appendingPathComponent("server") }
 
-    @discardableResult
-    func on(_ reg: URL, _ args: String..., expect status: Int32? = 0, file: StaticString = #filePath, line: UInt = #line) throws -> CLIResult {
-        let r = try pvec(args + ["--registry", reg.path], registry: false, env: ["PVEC_ACTOR": "tester"])
-        if let status { XCTAssertEqual(r.status, status, "pvec \(args.joined(separator: " ")): \(r.stderr)", file: file, line: line) }
-        return r
-    }
-
     /// A token's text, made on the server registry.
     func token(_ scope: String, name: String, _ extra: String...) throws -> String {
         let r = try pvec(["token", "create", "--scope", scope, "--name", name] + extra + ["--registry", serverDir.path], registry: false)
