@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "PVecOpsTests", dependencies: ["PVecOps", "PVecStore", "PVecTensor"]),
         .testTarget(name: "PVecModelTests", dependencies: ["PVecModel", "PVecTensor"]),
         .testTarget(name: "PVecReportTests", dependencies: ["PVecReport", "PVecTensor"]),
-        .testTarget(name: "PVecTrainTests", dependencies: ["PVecTrain", "PVecModel", "PVecTensor"]),
+        .testTarget(name: "PVecTrainTests", dependencies: ["PVecTrain", "PVecModel", "PVecStore", "PVecTensor"]),
         .testTarget(name: "PVecRemoteTests", dependencies: [
             "PVecRemote", "PVecStore", "PVecTensor", .product(name: "Crypto", package: "swift-crypto"),
         ]),

@@ -36,7 +36,9 @@ public struct MergeRequest: Sendable {
         case weights, lambda, density, drop, seed, ties, t, raw
     }
 
+    /// The merge method.
     public var method: MergeMethod
+    /// How many operands the merge gets, in order.
     public var operandCount: Int
     /// One weight per operand (linear, task-arithmetic); default all 1.
     public var weights: [Double]?
@@ -55,6 +57,7 @@ public struct MergeRequest: Sendable {
     /// Interpolate stored tensors instead of task vectors (slerp).
     public var raw = false
 
+    /// A request with no options given (every default applies).
     public init(method: MergeMethod, operandCount: Int) {
         self.method = method
         self.operandCount = operandCount
