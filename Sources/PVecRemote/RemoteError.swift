@@ -31,6 +31,12 @@ public enum RemoteError: Error, Equatable, LocalizedError {
     case invalidExpiry(String)
     /// The server's answer was larger than the client accepts (a hostile or broken server).
     case answerTooLarge(url: String, path: String, limit: Int)
+    /// A pvec name that cannot be an OCI tag.
+    case untaggable(name: String, why: String)
+    /// An OCI registry refused the credentials (or asked for some and there are none).
+    case unauthorized(host: String, reason: String)
+    /// An OCI registry answered something pvec does not accept (wrong digest, not a pvec artifact…).
+    case badAnswer(url: String, what: String)
 
     public var errorDescription: String? {
         switch self {
@@ -62,6 +68,12 @@ public enum RemoteError: Error, Equatable, LocalizedError {
             return "\(TerminalText.quoted(text)) is not an expiry in the future; use a duration (30d, 12h, 90m, 2w) or an ISO 8601 date (2027-01-31 or 2027-01-31T12:00:00Z)"
         case .answerTooLarge(let url, let path, let limit):
             return "the server at \(url) answered \(path) with more than \(limit >> 20) MiB; refused, nothing was stored (is it a pvec server?)"
+        case .untaggable(let name, let why):
+            return "\(TerminalText.quoted(name)) cannot be pushed to an OCI registry: \(why); push it under another name"
+        case .unauthorized(let host, let reason):
+            return "the OCI registry \(host) refused the credentials: \(TerminalText.clipped(reason, limit: 200)); check the auths entry for \(host) in $DOCKER_CONFIG/config.json or ~/.docker/config.json"
+        case .badAnswer(let url, let what):
+            return "the OCI registry at \(url) sent \(TerminalText.clipped(what, limit: 300)); refused, nothing was stored"
         }
     }
 

@@ -27,6 +27,9 @@ public enum RemoteSync {
     public static func push(_ registry: Registry, remote name: String, names: [String], force: Bool = false,
                             progress: Progress? = nil) throws -> Report {
         let progress = progress.map(serialized)
+        if try RemoteConfig.load(for: registry).remote(name).isOCI {
+            return try OCIRemote.push(registry, remote: name, names: names, force: force, progress: progress)
+        }
         var config = try RemoteConfig.load(for: registry)
         let client = try config.client(name)
         var report = Report()
@@ -91,6 +94,9 @@ public enum RemoteSync {
     public static func pull(_ registry: Registry, remote name: String, names: [String], force: Bool = false,
                             command: String, progress: Progress? = nil) throws -> Report {
         let progress = progress.map(serialized)
+        if try RemoteConfig.load(for: registry).remote(name).isOCI {
+            return try OCIRemote.pull(registry, remote: name, names: names, force: force, command: command, progress: progress)
+        }
         var config = try RemoteConfig.load(for: registry)
         let client = try config.client(name)
         let tracking = try config.remote(name).tracking

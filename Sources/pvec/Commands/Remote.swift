@@ -7,7 +7,10 @@ extension PVec {
     struct Remote: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Add and list registry servers to push to and pull from.",
-            discussion: "Example: pvec remote add hub http://127.0.0.1:8080 --token-file team-a.token",
+            discussion: """
+            Example: pvec remote add hub http://127.0.0.1:8080 --token-file team-a.token (a `pvec serve` server)
+                     pvec remote add team oci://ghcr.io/acme/prompts (an OCI registry; see registry-schema/oci.md)
+            """,
             subcommands: [Add.self, List.self])
     }
 }
@@ -18,27 +21,46 @@ extension PVec.Remote {
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "A name for the remote.") var name: String
-        @Argument(help: "Its URL, e.g. http://127.0.0.1:8080.") var url: String
-        @Option(help: "A file holding the bearer token.") var tokenFile: String?
+        @Argument(help: "Its URL: http://HOST:PORT for `pvec serve`, oci://HOST[:PORT]/REPOSITORY for an OCI registry.") var url: String
+        @Option(help: "A file holding the bearer token (pvec serve only).") var tokenFile: String?
+        @Flag(help: "Talk plain HTTP to an OCI registry (loopback or test registries; HTTPS otherwise).") var plainHttp = false
 
         func validate() throws {
-            guard let u = URL(string: url), u.scheme == "http" || u.scheme == "https", u.host != nil else {
-                throw ValidationError("Please give the URL as http://HOST:PORT, as in http://127.0.0.1:8080")
+            try Self.check(url: url, tokenFile: tokenFile, plainHTTP: plainHttp)
+        }
+
+        static func check(url: String, tokenFile: String?, plainHTTP: Bool) throws {
+            guard let u = URL(string: url), u.host != nil else {
+                throw ValidationError("Please give the URL as http://HOST:PORT or oci://HOST[:PORT]/REPOSITORY")
+            }
+            if u.scheme == "oci" {
+                guard RemoteConfig.ociParts(u) != nil else {
+                    throw ValidationError("Please give an OCI registry as oci://HOST[:PORT]/REPOSITORY, the repository in lowercase letters, digits and . _ - / (as in oci://127.0.0.1:5000/team/prompts)")
+                }
+                if tokenFile != nil {
+                    throw ValidationError("--token-file is for pvec serve; OCI registries take credentials from the auths of ~/.docker/config.json")
+                }
+            } else {
+                guard u.scheme == "http" || u.scheme == "https" else {
+                    throw ValidationError("Please give the URL as http://HOST:PORT, as in http://127.0.0.1:8080, or oci://HOST[:PORT]/REPOSITORY")
+                }
+                if plainHTTP { throw ValidationError("--plain-http is for oci:// remotes; http:// already is plain HTTP") }
             }
         }
 
         func run() throws {
             let registry = try global.open()
-            try Self.add(name: name, url: url, tokenFile: tokenFile, to: registry)
-            if global.json { Output.json(["name": .string(name), "url": .string(url)]) } else { print("added remote \(name) \(url)") }
+            try Self.add(name: name, url: url, tokenFile: tokenFile, plainHTTP: plainHttp, to: registry)
+            if global.json { Output.json(["name": .string(name), "url": .string(url)]) } else { print("added remote \(name) \(TerminalText.escape(url))") }
         }
 
-        static func add(name: String, url: String, tokenFile: String?, to registry: Registry) throws {
+        static func add(name: String, url: String, tokenFile: String?, plainHTTP: Bool = false, to registry: Registry) throws {
             var config = try RemoteConfig.load(for: registry)
             if config.remotes[name] != nil { throw RemoteError.remoteExists(name) }
             let file = tokenFile.map { URL(fileURLWithPath: $0).standardizedFileURL.path }
             if let file { _ = try RemoteConfig.readToken(file) }
-            config.remotes[name] = RemoteConfig.Remote(url: URL(string: url)!, tokenFile: file, tracking: [:])
+            guard let u = URL(string: url) else { throw ValidationError("Please give the URL as http://HOST:PORT or oci://HOST[:PORT]/REPOSITORY") }
+            config.remotes[name] = RemoteConfig.Remote(url: u, tokenFile: file, tracking: [:], plainHTTP: plainHTTP)
             try config.save()
         }
     }

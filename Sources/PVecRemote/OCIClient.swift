@@ -1,0 +1,308 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import PVecStore
+import PVecTensor
+
+/// The HTTP side of an OCI remote: the distribution spec's blob, manifest, tag and referrers
+/// routes of one repository, with anonymous, basic and bearer-token authentication.
+///
+/// Every answer is bounded (`RemoteClient.maxAnswerBytes`, `RemoteClient.requestDeadline`);
+/// what comes back is untrusted and checked by the caller (`OCIRemote`) before it is stored.
+public final class OCIClient: Sendable {
+    /// `http(s)://HOST[:PORT]`.
+    public let base: URL
+    /// `HOST[:PORT]`, as credentials are keyed.
+    public let host: String
+    public let repository: String
+    let credentials: OCICredentials.Login?
+    let session: URLSession
+    let transfer: BoundedTransfer
+    /// The bearer token last granted, and whether the registry asked for basic auth.
+    let auth = Locked<(token: String?, basic: Bool)>((nil, false))
+    let attempts = 6
+    let firstPause: TimeInterval = 0.2
+
+    static let manifestAccept = [OCIMapping.imageManifest, OCIMapping.imageIndex].joined(separator: ", ")
+
+    public init(host: String, repository: String, plainHTTP: Bool, credentials: OCICredentials.Login?) throws {
+        guard let base = URL(string: "\(plainHTTP ? "http" : "https")://\(host)") else {
+            throw RemoteError.unreachable(url: host, reason: "not a host name")
+        }
+        self.base = base
+        self.host = host
+        self.repository = repository
+        self.credentials = credentials
+        let config = URLSessionConfiguration.ephemeral
+        config.timeoutIntervalForRequest = 60
+        config.timeoutIntervalForResource = RemoteClient.requestDeadline
+        config.httpMaximumConnectionsPerHost = 8
+        transfer = BoundedTransfer(limit: RemoteClient.maxAnswerBytes)
+        session = URLSession(configuration: config, delegate: transfer, delegateQueue: nil)
+    }
+
+    /// `oci://HOST[:PORT]/REPO` as printed.
+    public var display: String { "oci://\(host)/\(repository)" }
+
+    // MARK: - Blobs
+
+    /// Whether the repository holds the blob (`HEAD`).
+    public func hasBlob(_ digest: String) throws -> Bool {
+        let a = try send("HEAD", route("blobs/\(digest)"))
+        switch a.status {
+        case 200: return true
+        case 404: return false
+        default: throw refused(a, "HEAD blob \(digest.prefix(19))")
+        }
+    }
+
+    /// Uploads a blob in one piece: `POST` an upload, then `PUT` the bytes with their digest.
+    public func putBlob(_ bytes: [UInt8], digest: String) throws {
+        let start = try send("POST", route("blobs/uploads/"), body: [])
+        guard start.status == 202, let location = start.headers["location"], var u = URLComponents(string: location) else {
+            throw refused(start, "POST blobs/uploads/")
+        }
+        var items = u.queryItems ?? []
+        items.append(URLQueryItem(name: "digest", value: digest))
+        u.queryItems = items
+        // `+` is legal in a query but would be read as a space by some servers.
+        u.percentEncodedQuery = u.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
+        guard let url = u.url(relativeTo: base)?.absoluteURL else { throw RemoteError.badAnswer(url: display, what: "an upload location that is not a URL") }
+        let done = try send("PUT", url, body: bytes, type: "application/octet-stream")
+        guard done.status == 201 else { throw refused(done, "PUT blob \(digest.prefix(19))") }
+    }
+
+    /// A blob's bytes, checked to have `size` bytes and hash to `digest`.
+    ///
+    /// - Throws: `RemoteError.badAnswer` for anything else (nothing is kept).
+    public func blob(_ digest: String, size: Int) throws -> [UInt8] {
+        guard size <= RemoteClient.maxAnswerBytes else {
+            throw RemoteError.answerTooLarge(url: display, path: "blob \(digest)", limit: RemoteClient.maxAnswerBytes)
+        }
+        let a = try send("GET", route("blobs/\(digest)"))
+        guard a.status == 200 else { throw refused(a, "GET blob \(digest.prefix(19))") }
+        guard a.body.count == size else {
+            throw RemoteError.badAnswer(url: display, what: "\(a.body.count) bytes for blob \(digest), whose descriptor says \(size)")
+        }
+        let actual = "sha256:" + Digest.sha256Hex(a.body)
+        guard actual == digest else { throw RemoteError.badAnswer(url: display, what: "a blob hashing to \(actual) for \(digest)") }
+        return a.body
+    }
+
+    // MARK: - Manifests
+
+    /// The digest a manifest reference (tag or digest) names, nil when there is none (`HEAD`).
+    public func manifestDigest(_ reference: String) throws -> String? {
+        let a = try send("HEAD", route("manifests/\(reference)"), accept: Self.manifestAccept)
+        switch a.status {
+        case 200:
+            if let d = a.headers["docker-content-digest"], OCIMapping.hex(ofDigest: d) != nil { return d }
+            return try manifest(reference)?.digest
+        case 404: return nil
+        default: throw refused(a, "HEAD manifest \(reference.prefix(80))")
+        }
+    }
+
+    /// A manifest's bytes and digest, nil when there is none. Asked by digest, the bytes must
+    /// hash to it; asked by tag, the digest is computed from the bytes.
+    public func manifest(_ reference: String) throws -> (digest: String, bytes: [UInt8])? {
+        let a = try send("GET", route("manifests/\(reference)"), accept: Self.manifestAccept)
+        if a.status == 404 { return nil }
+        guard a.status == 200 else { throw refused(a, "GET manifest \(reference.prefix(80))") }
+        guard a.body.count <= OCIMapping.maxManifestBytes else {
+            throw RemoteError.answerTooLarge(url: display, path: "manifest \(reference.prefix(80))", limit: OCIMapping.maxManifestBytes)
+        }
+        let digest = "sha256:" + Digest.sha256Hex(a.body)
+        if OCIMapping.hex(ofDigest: reference) != nil, digest != reference {
+            throw RemoteError.badAnswer(url: display, what: "a manifest hashing to \(digest) for \(reference)")
+        }
+        return (digest, a.body)
+    }
+
+    /// Puts a manifest under a tag or its digest; returns the answer's headers.
+    @discardableResult
+    public func putManifest(_ bytes: [UInt8], reference: String, type: String = OCIMapping.imageManifest) throws -> [String: String] {
+        let a = try send("PUT", route("manifests/\(reference)"), body: bytes, type: type)
+        guard a.status == 201 || a.status == 200 else { throw refused(a, "PUT manifest \(reference.prefix(80))") }
+        return a.headers
+    }
+
+    // MARK: - Tags and referrers
+
+    /// Every tag of the repository (empty when it does not exist yet), following `Link` pages.
+    public func tags() throws -> [String] {
+        var out: [String] = []
+        var next: URL? = route("tags/list?n=1000")
+        var pages = 0
+        while let url = next, pages < 10_000 {
+            pages += 1
+            let a = try send("GET", url)
+            if a.status == 404 { return out }
+            guard a.status == 200, let v = try? JSONValue.parse(a.body) else { throw refused(a, "GET tags/list") }
+            out += (v["tags"]?.arrayValue ?? []).compactMap(\.stringValue)
+            next = a.headers["link"].flatMap(Self.nextLink).flatMap { URL(string: $0, relativeTo: base)?.absoluteURL }
+        }
+        return out
+    }
+
+    /// `<url>; rel="next"` from a `Link` header.
+    static func nextLink(_ header: String) -> String? {
+        for part in header.split(separator: ",") where part.contains("rel=\"next\"") {
+            guard let open = part.firstIndex(of: "<"), let close = part.firstIndex(of: ">"), open < close else { continue }
+            return String(part[part.index(after: open)..<close])
+        }
+        return nil
+    }
+
+    /// The referrers of a manifest: from the referrers API, or (when the registry answers 404
+    /// there) from the fallback tag `sha256-<hex>`; empty when there are none.
+    public func referrers(of digest: String) throws -> [OCIMapping.Descriptor] {
+        let a = try send("GET", route("referrers/\(digest)"), accept: OCIMapping.imageIndex)
+        if a.status == 200, let list = OCIMapping.indexEntries(a.body) { return list }
+        guard a.status == 404 || a.status == 400 || a.status == 405 else { throw refused(a, "GET referrers") }
+        return try fallbackReferrers(of: digest)
+    }
+
+    /// The descriptors listed under the fallback tag of `digest`.
+    public func fallbackReferrers(of digest: String) throws -> [OCIMapping.Descriptor] {
+        guard let (_, bytes) = try manifest(OCIMapping.referrersTag(digest)) else { return [] }
+        guard let list = OCIMapping.indexEntries(bytes) else {
+            throw RemoteError.badAnswer(url: display, what: "a referrers index that is not an image index")
+        }
+        return list
+    }
+
+    // MARK: - Transport
+
+    func route(_ path: String) -> URL {
+        URL(string: "\(base.absoluteString)/v2/\(repository)/\(path)")!
+    }
+
+    struct Answer {
+        var status: Int
+        var headers: [String: String]
+        var body: [UInt8]
+    }
+
+    func refused(_ a: Answer, _ what: String) -> RemoteError {
+        // The distribution spec's error body: {"errors": [{"code": ..., "message": ...}]}.
+        let v = try? JSONValue.parse(a.body)
+        let e = v?["errors"]?.arrayValue?.first
+        let message = [e?["code"]?.stringValue, e?["message"]?.stringValue].compactMap { $0 }.joined(separator: ": ")
+        return RemoteError.server(url: display, status: a.status, message: "\(what): " + (message.isEmpty ? String(decoding: a.body.prefix(200), as: UTF8.self) : message))
+    }
+
+    /// Sends one request; on 401 answers the registry's challenge once (basic credentials, or a
+    /// bearer token from its realm) and sends it again. Other statuses are returned.
+    func send(_ method: String, _ url: URL, body: [UInt8]? = nil, type: String? = nil, accept: String? = nil) throws -> Answer {
+        var challenged = false
+        while true {
+            var req = URLRequest(url: url)
+            req.httpMethod = method
+            if let accept { req.setValue(accept, forHTTPHeaderField: "Accept") }
+            if let body {
+                req.httpBody = Data(body)
+                req.setValue(type ?? "application/octet-stream", forHTTPHeaderField: "Content-Type")
+            }
+            let state = auth.with { $0 }
+            if let token = state.token {
+                req.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+            } else if state.basic, let c = credentials {
+                req.setValue("Basic \(c.basic)", forHTTPHeaderField: "Authorization")
+            }
+            let a = try transport(req, what: "\(method) \(url.path)")
+            guard a.status == 401, !challenged else {
+                if a.status == 401 { throw RemoteError.unauthorized(host: host, reason: credentials == nil ? "it needs credentials and none are configured" : "wrong username or password") }
+                return a
+            }
+            challenged = true
+            try answerChallenge(a.headers["www-authenticate"] ?? "")
+        }
+    }
+
+    func answerChallenge(_ header: String) throws {
+        let (scheme, params) = Self.challenge(header)
+        switch scheme {
+        case "basic":
+            guard credentials != nil else { throw RemoteError.unauthorized(host: host, reason: "it needs credentials and none are configured") }
+            auth.with { $0.basic = true }
+        case "bearer":
+            guard let realm = params["realm"], var u = URLComponents(string: realm), u.scheme == "https" || u.scheme == "http" else {
+                throw RemoteError.badAnswer(url: display, what: "a bearer challenge without a usable realm")
+            }
+            var items: [URLQueryItem] = []
+            if let service = params["service"] { items.append(URLQueryItem(name: "service", value: service)) }
+            items.append(URLQueryItem(name: "scope", value: params["scope"] ?? "repository:\(repository):pull,push"))
+            u.queryItems = items
+            guard let url = u.url else { throw RemoteError.badAnswer(url: display, what: "a bearer realm that is not a URL") }
+            var req = URLRequest(url: url)
+            if let c = credentials { req.setValue("Basic \(c.basic)", forHTTPHeaderField: "Authorization") }
+            let a = try transport(req, what: "GET token")
+            if a.status == 401 || a.status == 403 {
+                throw RemoteError.unauthorized(host: host, reason: credentials == nil ? "its token service needs credentials and none are configured" : "wrong username or password")
+            }
+            guard a.status == 200, let v = try? JSONValue.parse(a.body),
+                  let token = v["token"]?.stringValue ?? v["access_token"]?.stringValue, !token.isEmpty,
+                  token.utf8.allSatisfy({ $0 > 0x20 && $0 < 0x7F }) else {
+                throw RemoteError.badAnswer(url: realm, what: "a token answer (HTTP \(a.status)) without a usable token")
+            }
+            auth.with { $0.token = token }
+        default:
+            throw RemoteError.unauthorized(host: host, reason: "it asks for an authentication scheme pvec does not speak (\(TerminalText.clipped(header, limit: 40)))")
+        }
+    }
+
+    /// The scheme (lowercased) and parameters of a `WWW-Authenticate` header:
+    /// `Bearer realm="https://auth/token",service="reg",scope="repository:a:pull,push"`.
+    static func challenge(_ header: String) -> (scheme: String, params: [String: String]) {
+        let s = Array(header.unicodeScalars)
+        var i = 0
+        var scheme = ""
+        while i < s.count, s[i] != " " { scheme.unicodeScalars.append(s[i]); i += 1 }
+        var params: [String: String] = [:]
+        while i < s.count {
+            while i < s.count, s[i] == " " || s[i] == "," { i += 1 }
+            var key = ""
+            while i < s.count, s[i] != "=", s[i] != "," { key.unicodeScalars.append(s[i]); i += 1 }
+            guard i < s.count, s[i] == "=" else { break }
+            i += 1
+            var value = ""
+            if i < s.count, s[i] == "\"" {
+                i += 1
+                while i < s.count, s[i] != "\"" {
+                    if s[i] == "\\", i + 1 < s.count { i += 1 }
+                    value.unicodeScalars.append(s[i])
+                    i += 1
+                }
+                i += 1
+            } else {
+                while i < s.count, s[i] != "," { value.unicodeScalars.append(s[i]); i += 1 }
+            }
+            params[key.trimmingCharacters(in: .whitespaces).lowercased()] = value
+        }
+        return (scheme.lowercased(), params)
+    }
+
+    /// One request with transport retries (connection refused or reset); HTTP answers are returned.
+    func transport(_ req: URLRequest, what: String) throws -> Answer {
+        var pause = firstPause
+        var lastError = ""
+        for attempt in 1...attempts {
+            let (outcome, headers) = transfer.runKeepingHeaders(session.dataTask(with: req))
+            switch outcome {
+            case .answer(let status, let body):
+                return Answer(status: status, headers: headers, body: body)
+            case .tooLarge(let limit):
+                throw RemoteError.answerTooLarge(url: display, path: what, limit: limit)
+            case .failure(let error):
+                lastError = error.localizedDescription
+                if attempt < attempts {
+                    Thread.sleep(forTimeInterval: pause)
+                    pause *= 2
+                }
+            }
+        }
+        throw RemoteError.badAnswer(url: display, what: "no answer (\(lastError)); is the registry running there? (use --plain-http for a registry without TLS)")
+    }
+}

@@ -1,0 +1,322 @@
+import Foundation
+import PVecStore
+import PVecTensor
+
+/// Push and pull against an OCI registry (registry-schema/oci.md): objects first, parents
+/// before children, names last; only what the other side lacks moves.
+enum OCIRemote {
+    typealias Report = RemoteSync.Report
+
+    /// One artifact as it goes to the registry.
+    struct Planned {
+        var id: ArtifactID
+        var manifestBytes: [UInt8]
+        var blob: BlobID?
+        var oci: OCIMapping.ImageManifest
+        var ociBytes: [UInt8]
+        var digest: String
+        var descriptor: OCIMapping.Descriptor {
+            OCIMapping.Descriptor(mediaType: OCIMapping.imageManifest, digest: digest, size: ociBytes.count,
+                                  artifactType: oci.artifactType)
+        }
+    }
+
+    // MARK: - Push
+
+    static func push(_ registry: Registry, remote name: String, names: [String], force: Bool,
+                     progress: RemoteSync.Progress?) throws -> Report {
+        var config = try RemoteConfig.load(for: registry)
+        let client = try config.ociClient(name)
+        var report = Report()
+        var roots: [(name: String, tag: String, id: ArtifactID)] = []
+        for n in names {
+            let plain = n.split(separator: "@").first.map(String.init) ?? n
+            roots.append((plain, try OCIMapping.tag(forName: plain), try registry.resolve(n)))
+        }
+        let closure = try registry.closure(of: roots.map(\.id))
+
+        // Raw canonical blobs (decoded from PVB1) and their sizes.
+        let sizes = Locked([BlobID: Int]())
+        try RemoteSync.parallel(closure.blobs) { b in
+            let raw = try registry.canonicalBlob(b)
+            sizes.with { $0[b] = raw.count }
+        }
+        // OCI manifests, parents first: a child names its parents' manifest digests.
+        var planned: [Planned] = []
+        var digestOf: [ArtifactID: Planned] = [:]
+        for m in closure.manifests {
+            let bytes = try registry.manifestBytes(m)
+            let man = try registry.manifest(m)
+            let blob: (id: BlobID, size: Int)? = man.blob.map { b in (b, sizes.with { $0[b] ?? 0 }) }
+            var oci = OCIMapping.artifactManifest(id: m, manifestBytes: bytes, kind: man.kind.rawValue, blob: blob,
+                                                  parentDigests: man.parents.compactMap { digestOf[$0.id]?.digest })
+            // An evaluation refers to what it evaluates, so a pull finds it through referrers.
+            if let evaluated = man.parents.first(where: { $0.role == .evaluated }), let p = digestOf[evaluated.id] {
+                oci.subject = OCIMapping.Descriptor(mediaType: OCIMapping.imageManifest, digest: p.digest, size: p.ociBytes.count)
+            }
+            let ociBytes = oci.bytes
+            let p = Planned(id: m, manifestBytes: bytes, blob: man.blob, oci: oci, ociBytes: ociBytes,
+                            digest: "sha256:" + Digest.sha256Hex(ociBytes))
+            planned.append(p)
+            digestOf[m] = p
+        }
+        var signatures: [(sig: ArtifactSignature, subject: Planned)] = []
+        for p in planned { for s in try registry.signatures(of: p.id) { signatures.append((s, p)) } }
+
+        // Blobs: tensors, pvec manifests (configs), signatures, the empty blob; HEAD first.
+        enum Upload: Sendable { case tensor(BlobID), bytes([UInt8], String) }
+        var uploads: [Upload] = closure.blobs.map { .tensor($0) }
+        uploads += planned.map { .bytes($0.manifestBytes, "sha256:" + $0.id.hex) }
+        for (s, _) in signatures { let b = OCIMapping.signatureBytes(s); uploads.append(.bytes(b, "sha256:" + Digest.sha256Hex(b))) }
+        if planned.contains(where: { $0.blob == nil }) || !signatures.isEmpty {
+            uploads.append(.bytes(OCIMapping.emptyBytes, OCIMapping.emptyDigest))
+        }
+        let counter = RemoteSync.Counter()
+        let tensorsSent = Locked(0)
+        let total = uploads.count + planned.count
+        try RemoteSync.parallel(uploads) { u in
+            switch u {
+            case .tensor(let b):
+                let digest = "sha256:" + b.hex
+                if try client.hasBlob(digest) { return }
+                let raw = try registry.canonicalBlob(b)
+                try client.putBlob(raw, digest: digest)
+                tensorsSent.with { $0 += 1 }
+                let (n, sent) = counter.add(raw.count)
+                progress?("push", n, total, sent)
+            case .bytes(let bytes, let digest):
+                if try client.hasBlob(digest) { return }
+                try client.putBlob(bytes, digest: digest)
+                let (n, sent) = counter.add(bytes.count)
+                progress?("push", n, total, sent)
+            }
+        }
+        report.blobs = tensorsSent.with { $0 }
+        report.bytes = counter.bytes
+
+        // Manifests, parents first, each under its id tag.
+        var supportsReferrers = false
+        var fallback: [String: [OCIMapping.Descriptor]] = [:]
+        for p in planned {
+            if let subject = p.oci.subject { fallback[subject.digest, default: []].append(p.descriptor) }
+            if try client.manifestDigest(OCIMapping.idTag(p.id)) == p.digest { continue }
+            let headers = try client.putManifest(p.ociBytes, reference: OCIMapping.idTag(p.id))
+            if headers["oci-subject"] != nil { supportsReferrers = true }
+            report.manifests += 1
+            report.bytes += p.manifestBytes.count + p.ociBytes.count
+            progress?("push", uploads.count + report.manifests, total, report.bytes)
+        }
+        // Signatures: their own manifests, referring to the signed one.
+        for (s, subject) in signatures {
+            let (m, _) = OCIMapping.signatureManifest(s, subject: subject.descriptor)
+            let bytes = m.bytes
+            let digest = "sha256:" + Digest.sha256Hex(bytes)
+            let d = OCIMapping.Descriptor(mediaType: OCIMapping.imageManifest, digest: digest, size: bytes.count,
+                                          artifactType: OCIMapping.signatureType)
+            fallback[subject.digest, default: []].append(d)
+            if try client.manifestDigest(digest) != nil { continue }
+            let headers = try client.putManifest(bytes, reference: digest)
+            if headers["oci-subject"] != nil { supportsReferrers = true }
+        }
+        // The referrers fallback (registries without the referrers API): one index per subject.
+        if !supportsReferrers {
+            for (subject, wanted) in fallback.sorted(by: { $0.key < $1.key }) {
+                let have = try client.fallbackReferrers(of: subject)
+                let haveDigests = Set(have.map(\.digest))
+                let add = wanted.filter { !haveDigests.contains($0.digest) }
+                guard !add.isEmpty else { continue }
+                try client.putManifest(OCIMapping.index(have + add), reference: OCIMapping.referrersTag(subject),
+                                       type: OCIMapping.imageIndex)
+            }
+        }
+
+        // Names: read the tag, move it if it is where we last saw it, read it back.
+        var tags: [String]?
+        var conflict: RemoteError?
+        for (plain, tag, id) in roots {
+            guard let p = digestOf[id] else { continue }
+            let current = try currentArtifact(client, tag: tag)
+            if current.id == id {
+                report.names.append((plain, id, false))
+                config.remotes[name]?.tracking[plain] = id
+                continue
+            }
+            let expected = config.remotes[name]?.tracking[plain]
+            if !force, current.digest != nil, current.id != expected {
+                conflict = conflict ?? .conflict(name: plain, message: "the registry has \(current.id?.short ?? "something that is not a pvec artifact") there, this registry last saw \(expected?.short ?? "nothing"); use --force to overwrite")
+                continue
+            }
+            if tags == nil { tags = try client.tags() }
+            let version = (tags ?? []).compactMap { OCIMapping.version(ofTag: $0, nameTag: tag) }.max().map { $0 + 1 } ?? 1
+            try client.putManifest(p.ociBytes, reference: OCIMapping.versionTag(tag, version))
+            tags?.append(OCIMapping.versionTag(tag, version))
+            try client.putManifest(p.ociBytes, reference: tag)
+            guard try client.manifestDigest(tag) == p.digest else {
+                conflict = conflict ?? .conflict(name: plain, message: "another push moved it while this one did")
+                continue
+            }
+            report.names.append((plain, id, true))
+            config.remotes[name]?.tracking[plain] = id
+        }
+        try config.save()
+        if let conflict { throw conflict }
+        return report
+    }
+
+    /// The manifest digest and artifact id a tag names now (both nil: no such tag; id nil: not
+    /// a pvec artifact).
+    static func currentArtifact(_ client: OCIClient, tag: String) throws -> (digest: String?, id: ArtifactID?) {
+        guard let (digest, bytes) = try client.manifest(tag) else { return (nil, nil) }
+        guard let m = OCIMapping.ImageManifest(parsing: bytes), m.isArtifact,
+              let hex = OCIMapping.hex(ofDigest: m.config.digest) else { return (digest, nil) }
+        return (digest, ArtifactID(hex))
+    }
+
+    // MARK: - Pull
+
+    /// One artifact found on the registry.
+    struct Found {
+        var digest: String
+        var oci: OCIMapping.ImageManifest
+        var id: ArtifactID
+    }
+
+    /// The most manifests one pull walks (artifacts, evaluations and signatures).
+    static let maxManifests = 1_000_000
+
+    static func pull(_ registry: Registry, remote name: String, names: [String], force: Bool, command: String,
+                     progress: RemoteSync.Progress?) throws -> Report {
+        var config = try RemoteConfig.load(for: registry)
+        let client = try config.ociClient(name)
+        let tracking = try config.remote(name).tracking
+        var report = Report()
+
+        // Roots: the named tags (all name tags when none are given).
+        var wanted: [(name: String, id: ArtifactID, digest: String)] = []
+        let explicit = !names.isEmpty
+        let candidates = explicit ? names : try client.tags().compactMap(OCIMapping.name(forTag:)).sorted()
+        for n in candidates {
+            let tag = try OCIMapping.tag(forName: n)
+            let current = try currentArtifact(client, tag: tag)
+            guard let digest = current.digest else {
+                if explicit { throw RemoteError.server(url: client.display, status: 404, message: "no name '\(n)' on the registry") }
+                continue
+            }
+            guard let id = current.id else {
+                if explicit { throw RemoteError.badAnswer(url: client.display, what: "tag \(tag) that is not a pvec artifact") }
+                continue
+            }
+            wanted.append((n, id, digest))
+        }
+        let local = Dictionary(try registry.refs().map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
+        var refs: [(name: String, id: ArtifactID, expected: ArtifactID??)] = []
+        for (n, id, _) in wanted {
+            let here = local[n]
+            if let here, here != id, here != tracking[n], !force {
+                throw RemoteError.nameTaken(name: n, here: here.hex, incoming: id.hex)
+            }
+            refs.append((n, id, .some(here)))
+        }
+        guard !wanted.isEmpty else { return report }
+
+        // Walk the lineage by digest (parents from annotations, evaluations and signatures
+        // from referrers).
+        var found: [String: Found] = [:]
+        var signatureDescriptors: [(subject: String, descriptor: OCIMapping.Descriptor)] = []
+        var queue = wanted.map(\.digest)
+        var walked = 0
+        while let digest = queue.popLast() {
+            guard found[digest] == nil else { continue }
+            walked += 1
+            guard walked <= maxManifests else { throw RemoteError.badAnswer(url: client.display, what: "a lineage of more than \(maxManifests) manifests") }
+            guard let (_, bytes) = try client.manifest(digest) else {
+                throw RemoteError.badAnswer(url: client.display, what: "no manifest \(digest), which a pvec artifact names as its parent")
+            }
+            guard let oci = OCIMapping.ImageManifest(parsing: bytes), oci.isArtifact,
+                  let id = OCIMapping.hex(ofDigest: oci.config.digest).flatMap(ArtifactID.init) else {
+                throw RemoteError.badAnswer(url: client.display, what: "manifest \(digest), which is not a pvec artifact")
+            }
+            found[digest] = Found(digest: digest, oci: oci, id: id)
+            for p in oci.parentDigests {
+                guard OCIMapping.hex(ofDigest: p) != nil else { throw RemoteError.badAnswer(url: client.display, what: "a parent that is not a digest in \(digest)") }
+                queue.append(p)
+            }
+            for r in try client.referrers(of: digest) {
+                if r.artifactType == OCIMapping.signatureType {
+                    signatureDescriptors.append((digest, r))
+                } else if r.artifactType == OCIMapping.artifactType {
+                    queue.append(r.digest)
+                }
+            }
+        }
+        // Parents first.
+        var order: [Found] = []
+        var state: [String: Bool] = [:]
+        func visit(_ d: String) {
+            guard state[d] == nil, let f = found[d] else { return }
+            state[d] = false
+            for p in f.oci.parentDigests { visit(p) }
+            if let s = f.oci.subject?.digest { visit(s) }
+            state[d] = true
+            order.append(f)
+        }
+        for d in found.keys.sorted() { visit(d) }
+
+        // Objects: each pvec manifest and blob is checked against its id and against each
+        // other before its blob is stored; manifests become visible only in `receive`.
+        let todo = order.filter { !registry.hasArtifact($0.id) }
+        let fetched = Locked([ArtifactID: [UInt8]]())
+        let counter = RemoteSync.Counter()
+        // Verified blobs wait here until every object of the pull has passed its checks, so a
+        // tampered registry gets nothing stored, not even the good objects before the bad one.
+        let verified = Locked([BlobID: [UInt8]]())
+        try RemoteSync.parallel(todo) { f in
+            let bytes = try client.blob(f.oci.config.digest, size: f.oci.config.size)
+            let (_, m) = try Registry.incomingManifest(bytes, as: f.id)
+            var moved = bytes.count
+            if let b = m.blob {
+                guard let layer = f.oci.layers.first(where: { $0.digest == "sha256:" + b.hex }) else {
+                    throw RemoteError.badAnswer(url: client.display, what: "manifest \(f.digest) without a layer for blob \(b.hex)")
+                }
+                if registry.hasBlob(b) {
+                    try registry.checkManifestAgainstBlob(m, id: f.id)
+                } else {
+                    let raw = try client.blob(layer.digest, size: layer.size)
+                    try Registry.checkCanonicalBlob(raw, as: b)
+                    try Registry.checkManifest(m, id: f.id, againstBlob: raw)
+                    verified.with { $0[b] = raw }
+                    moved += raw.count
+                }
+            }
+            fetched.with { $0[f.id] = bytes }
+            let (n, got) = counter.add(moved)
+            progress?("pull", n, todo.count, got)
+        }
+        // Signatures: kept when they verify, sign the artifact they refer to, and print safely.
+        var signatures: [ArtifactSignature] = []
+        for (subject, d) in signatureDescriptors {
+            guard let f = found[subject], let (_, bytes) = try client.manifest(d.digest),
+                  let m = OCIMapping.ImageManifest(parsing: bytes), m.isSignature, m.subject?.digest == subject,
+                  m.config.size <= 64 << 10 else { continue }
+            guard let s = OCIMapping.signature(parsing: try client.blob(m.config.digest, size: m.config.size)),
+                  s.artifact == f.id, s.isValid, (try? ArtifactSignature.validateSigner(s.signer)) != nil else { continue }
+            signatures.append(s)
+        }
+        let manifestBytes = fetched.with { got in todo.compactMap { got[$0.id] } }
+        let blobs = verified.with { $0 }
+        try RemoteSync.parallel(Array(blobs.keys)) { b in
+            if let raw = blobs[b] { try registry.putCanonicalBlob(raw, as: b) }
+        }
+        report.blobs = blobs.count
+        report.manifests = manifestBytes.count
+        report.bytes = counter.bytes
+        try registry.receive(IncomingBatch(manifests: manifestBytes, refs: refs, signatures: signatures),
+                             source: "remote:\(name)", command: command)
+        for (n, id, _) in wanted {
+            report.names.append((n, id, local[n] != id))
+            config.remotes[name]?.tracking[n] = id
+        }
+        try config.save()
+        return report
+    }
+}
