@@ -4,21 +4,6 @@ import XCTest
 
 /// Push, pull and clone against a real OCI registry (Debian's docker-registry, distribution 2.8).
 final class OCIRegistryCLITests: CLITestCase {
-    var keys: String { workDir.appendingPathComponent("keys").path }
-    var dockerConfig: URL { workDir.appendingPathComponent("docker") }
-
-    @discardableResult
-    func on(_ reg: URL, _ args: String..., expect status: Int32? = 0, file: StaticString = #filePath, line: UInt = #line) throws -> CLIResult {
-        let r = try pvec(args + ["--registry", reg.path], registry: false,
-                         env: ["PVEC_KEYS": keys, "PVEC_ACTOR": "tester", "DOCKER_CONFIG": dockerConfig.path])
-        if let status {
-            XCTAssertEqual(r.status, status, "pvec \(args.joined(separator: " ")): \(r.stderr)", file: file, line: line)
-        }
-        return r
-    }
-
-    func dir(_ name: String) -> URL { workDir.appendingPathComponent(name) }
-
     /// A registry with an init and `count` prompts tuned from it (rows × width, seeds from `seed`).
     func makeTeam(_ reg: URL, prefix: String, count: Int = 1, seed: UInt64 = 1) throws {
         try on(reg, "init")
