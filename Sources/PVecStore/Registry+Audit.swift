@@ -175,7 +175,7 @@ extension Registry {
         if let first = disagreeing.first {
             let more = disagreeing.count > 1 ? " (\(disagreeing.count - 1) later commits disagree too)" : ""
             problems.append(AuditProblem(kind: .rewritten, sequence: first.seq, message:
-                "its hash \(hashes[first.seq]!.prefix(16)) is not the \(first.head.prefix(16)) logs/refs recorded when it was committed: the chain was rewritten\(more)"))
+                "its hash \(hashes[first.seq, default: "?"].prefix(16)) is not the \(first.head.prefix(16)) logs/refs recorded when it was committed: the chain was rewritten\(more)"))
         }
         if let head = rows.last(where: { ($0["hash"] as String?) != nil }), (head["seq"] as Int64) > anchoredAfter,
            !prepared.contains("\(head["seq"] as Int64) \(head["hash"] as String)") {
