@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import PVecStore
 import PVecTensor
 
@@ -17,8 +14,7 @@ public final class OCIClient: Sendable {
     public let host: String
     public let repository: String
     let credentials: OCICredentials.Login?
-    let session: URLSession
-    let transfer: BoundedTransfer
+    let transfer = HTTPTransport(limit: RemoteClient.maxAnswerBytes, deadline: RemoteClient.requestDeadline)
     /// The bearer token last granted, and whether the registry asked for basic auth.
     let auth = Locked<(token: String?, basic: Bool)>((nil, false))
     let attempts = 6
@@ -34,12 +30,6 @@ public final class OCIClient: Sendable {
         self.host = host
         self.repository = repository
         self.credentials = credentials
-        let config = URLSessionConfiguration.ephemeral
-        config.timeoutIntervalForRequest = 60
-        config.timeoutIntervalForResource = RemoteClient.requestDeadline
-        config.httpMaximumConnectionsPerHost = 8
-        transfer = BoundedTransfer(limit: RemoteClient.maxAnswerBytes)
-        session = URLSession(configuration: config, delegate: transfer, delegateQueue: nil)
     }
 
     /// `oci://HOST[:PORT]/REPO` as printed.
@@ -198,18 +188,17 @@ public final class OCIClient: Sendable {
     func send(_ method: String, _ url: URL, body: [UInt8]? = nil, type: String? = nil, accept: String? = nil) throws -> Answer {
         var challenged = false
         while true {
-            var req = URLRequest(url: url)
-            req.httpMethod = method
-            if let accept { req.setValue(accept, forHTTPHeaderField: "Accept") }
+            var req = HTTPRequest(method: method, url: url)
+            if let accept { req.set("Accept", accept) }
             if let body {
-                req.httpBody = Data(body)
-                req.setValue(type ?? "application/octet-stream", forHTTPHeaderField: "Content-Type")
+                req.body = body
+                req.set("Content-Type", type ?? "application/octet-stream")
             }
             let state = auth.with { $0 }
             if let token = state.token {
-                req.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
+                req.set("Authorization", "Bearer \(token)")
             } else if state.basic, let c = credentials {
-                req.setValue("Basic \(c.basic)", forHTTPHeaderField: "Authorization")
+                req.set("Authorization", "Basic \(c.basic)")
             }
             let a = try transport(req, what: "\(method) \(url.path)")
             guard a.status == 401, !challenged else {
@@ -236,8 +225,8 @@ public final class OCIClient: Sendable {
             items.append(URLQueryItem(name: "scope", value: params["scope"] ?? "repository:\(repository):pull,push"))
             u.queryItems = items
             guard let url = u.url else { throw RemoteError.badAnswer(url: display, what: "a bearer realm that is not a URL") }
-            var req = URLRequest(url: url)
-            if let c = credentials { req.setValue("Basic \(c.basic)", forHTTPHeaderField: "Authorization") }
+            var req = HTTPRequest(method: "GET", url: url)
+            if let c = credentials { req.set("Authorization", "Basic \(c.basic)") }
             let a = try transport(req, what: "GET token")
             if a.status == 401 || a.status == 403 {
                 throw RemoteError.unauthorized(host: host, reason: credentials == nil ? "its token service needs credentials and none are configured" : "wrong username or password")
@@ -285,18 +274,17 @@ public final class OCIClient: Sendable {
     }
 
     /// One request with transport retries (connection refused or reset); HTTP answers are returned.
-    func transport(_ req: URLRequest, what: String) throws -> Answer {
+    func transport(_ req: HTTPRequest, what: String) throws -> Answer {
         var pause = firstPause
         var lastError = ""
         for attempt in 1...attempts {
-            let (outcome, headers) = transfer.runKeepingHeaders(session.dataTask(with: req))
-            switch outcome {
-            case .answer(let status, let body):
-                return Answer(status: status, headers: headers, body: body)
+            switch transfer.send(req) {
+            case .answer(let a):
+                return Answer(status: a.status, headers: a.headers, body: a.body)
             case .tooLarge(let limit):
                 throw RemoteError.answerTooLarge(url: display, path: what, limit: limit)
-            case .failure(let error):
-                lastError = error.localizedDescription
+            case .failure(let reason):
+                lastError = reason
                 if attempt < attempts {
                     Thread.sleep(forTimeInterval: pause)
                     pause *= 2

@@ -1,7 +1,4 @@
 import Foundation
-#if canImport(FoundationNetworking)
-import FoundationNetworking
-#endif
 import PVecStore
 
 /// The HTTP side of `push`, `pull` and `clone`: one call per API route, JSON in and out.
@@ -11,7 +8,6 @@ import PVecStore
 public final class RemoteClient: Sendable {
     public let base: URL
     let token: String?
-    let session: URLSession
     /// Transport retries per request, and the first pause between them (doubled each time).
     let attempts = 6
     let firstPause: TimeInterval = 0.2
@@ -21,17 +17,11 @@ public final class RemoteClient: Sendable {
     public static let maxAnswerBytes = 80 << 20
     /// No request may take longer than this in all, however slowly a server drips bytes.
     public static let requestDeadline: TimeInterval = 300
-    let transfer: BoundedTransfer
+    let transport = HTTPTransport(limit: RemoteClient.maxAnswerBytes, deadline: RemoteClient.requestDeadline)
 
     public init(base: URL, token: String?) {
         self.base = base
         self.token = token
-        let config = URLSessionConfiguration.ephemeral
-        config.timeoutIntervalForRequest = 60
-        config.timeoutIntervalForResource = Self.requestDeadline
-        config.httpMaximumConnectionsPerHost = 8
-        transfer = BoundedTransfer(limit: Self.maxAnswerBytes)
-        self.session = URLSession(configuration: config, delegate: transfer, delegateQueue: nil)
     }
 
     // MARK: - Routes
@@ -141,27 +131,26 @@ public final class RemoteClient: Sendable {
     /// - Throws: `RemoteError.server` for other statuses (with the server's message),
     ///   `.unreachable` when every attempt failed to connect.
     func request(_ method: String, _ path: String, body: [UInt8]? = nil, type: String? = nil) throws -> (status: Int, body: [UInt8]) {
-        var req = URLRequest(url: base.appendingPathComponent(path))
-        req.httpMethod = method
-        if let token { req.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization") }
+        var req = HTTPRequest(method: method, url: base.appendingPathComponent(path))
+        if let token { req.set("Authorization", "Bearer \(token)") }
         if let body {
-            req.httpBody = Data(body)
-            req.setValue(type, forHTTPHeaderField: "Content-Type")
+            req.body = body
+            req.set("Content-Type", type ?? "application/octet-stream")
         }
         var pause = firstPause
         var lastError = ""
         for attempt in 1...attempts {
-            switch transfer.run(session.dataTask(with: req)) {
-            case .answer(let status, let data):
-                guard (200..<300).contains(status) else {
-                    let message = (try? JSONValue.parse(data))?["error"]?.stringValue ?? String(decoding: data.prefix(200), as: UTF8.self)
-                    throw RemoteError.server(url: base.absoluteString, status: status, message: message)
+            switch transport.send(req) {
+            case .answer(let a):
+                guard (200..<300).contains(a.status) else {
+                    let message = (try? JSONValue.parse(a.body))?["error"]?.stringValue ?? String(decoding: a.body.prefix(200), as: UTF8.self)
+                    throw RemoteError.server(url: base.absoluteString, status: a.status, message: message)
                 }
-                return (status, data)
+                return (a.status, a.body)
             case .tooLarge(let limit):
                 throw RemoteError.answerTooLarge(url: base.absoluteString, path: path, limit: limit)
-            case .failure(let error):
-                lastError = error.localizedDescription
+            case .failure(let reason):
+                lastError = reason
                 if attempt < attempts {
                     Thread.sleep(forTimeInterval: pause)
                     pause *= 2

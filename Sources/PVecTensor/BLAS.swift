@@ -3,6 +3,7 @@ import CBLAS
 /// Thin, typed wrappers over the OpenBLAS routines pvec uses.
 ///
 /// All matrices are row-major Float32. Leading dimensions default to the packed width.
+/// OpenBLAS is opened by the first call (`BLASLibrary`), not at process start.
 public enum BLAS {
     /// C[m, n] = alpha * op(A) op(B) + beta * C, where op(A) is [m, k] and op(B) is [k, n].
     ///
@@ -22,7 +23,7 @@ public enum BLAS {
         let lda = lda ?? (transA ? m : k)
         let ldb = ldb ?? (transB ? k : n)
         let ldc = ldc ?? n
-        cblas_sgemm(CblasRowMajor,
+        BLASLibrary.shared.sgemm(CblasRowMajor,
                     transA ? CblasTrans : CblasNoTrans,
                     transB ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), blasint(k),
@@ -35,7 +36,7 @@ public enum BLAS {
     @inlinable
     public static func ssyrkUpper(n: Int, k: Int, alpha: Float = 1, a: UnsafePointer<Float>,
                                   c: UnsafeMutablePointer<Float>) {
-        cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, blasint(n), blasint(k),
+        BLASLibrary.shared.ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, blasint(n), blasint(k),
                     alpha, a, blasint(k), 0, c, blasint(n))
     }
 
@@ -46,41 +47,41 @@ public enum BLAS {
         a: UnsafePointer<Float>, lda: Int? = nil,
         x: UnsafePointer<Float>, beta: Float = 0, y: UnsafeMutablePointer<Float>
     ) {
-        cblas_sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans,
+        BLASLibrary.shared.sgemv(CblasRowMajor, trans ? CblasTrans : CblasNoTrans,
                     blasint(m), blasint(n), alpha, a, blasint(lda ?? n), x, 1, beta, y, 1)
     }
 
     /// y += alpha * x over n elements.
     @inlinable
     public static func saxpy(n: Int, alpha: Float, x: UnsafePointer<Float>, y: UnsafeMutablePointer<Float>) {
-        cblas_saxpy(blasint(n), alpha, x, 1, y, 1)
+        BLASLibrary.shared.saxpy(blasint(n), alpha, x, 1, y, 1)
     }
 
     /// x *= alpha over n elements.
     @inlinable
     public static func sscal(n: Int, alpha: Float, x: UnsafeMutablePointer<Float>) {
-        cblas_sscal(blasint(n), alpha, x, 1)
+        BLASLibrary.shared.sscal(blasint(n), alpha, x, 1)
     }
 
     /// Σ x_i y_i over n elements.
     @inlinable
     public static func sdot(n: Int, x: UnsafePointer<Float>, y: UnsafePointer<Float>) -> Float {
-        cblas_sdot(blasint(n), x, 1, y, 1)
+        BLASLibrary.shared.sdot(blasint(n), x, 1, y, 1)
     }
 
     /// sqrt(Σ x_i²) over n elements.
     @inlinable
     public static func snrm2(n: Int, x: UnsafePointer<Float>) -> Float {
-        cblas_snrm2(blasint(n), x, 1)
+        BLASLibrary.shared.snrm2(blasint(n), x, 1)
     }
 
     /// The OpenBLAS build and the kernel it selected (e.g. "Haswell"), for benchmark notes.
     public static var configuration: String {
-        let cfg = openblas_get_config().map { String(cString: $0) } ?? "unknown"
-        let core = openblas_get_corename().map { String(cString: $0) } ?? "unknown"
-        return "\(cfg); core \(core); threads \(openblas_get_num_threads())"
+        let cfg = BLASLibrary.shared.getConfig().map { String(cString: $0) } ?? "unknown"
+        let core = BLASLibrary.shared.getCorename().map { String(cString: $0) } ?? "unknown"
+        return "\(cfg); core \(core); threads \(BLASLibrary.shared.getNumThreads())"
     }
 
     /// Sets the OpenBLAS thread count (benchmarks and the trainer choose; tests leave the default).
-    public static func setThreads(_ n: Int) { openblas_set_num_threads(Int32(n)) }
+    public static func setThreads(_ n: Int) { BLASLibrary.shared.setNumThreads(Int32(n)) }
 }
