@@ -4,7 +4,7 @@ import NIOCore
 import NIOHTTP1
 
 /// One HTTP request as the remote clients send it.
-struct HTTPRequest: Sendable {
+struct ClientRequest: Sendable {
     var method: String
     /// Absolute `http(s)://` URL.
     var url: URL
@@ -18,7 +18,7 @@ struct HTTPRequest: Sendable {
 }
 
 /// An HTTP answer: status, headers (names lowercased, repeated ones joined by ", "), body.
-struct HTTPAnswer: Sendable {
+struct ClientAnswer: Sendable {
     var status: Int
     var headers: [String: String]
     var body: [UInt8]
@@ -37,7 +37,7 @@ struct HTTPAnswer: Sendable {
 /// A 401 is an answer like any other: authentication is the caller's business.
 final class HTTPTransport: Sendable {
     enum Outcome: Sendable {
-        case answer(HTTPAnswer)
+        case answer(ClientAnswer)
         case tooLarge(limit: Int)
         /// The request did not get an answer (refused, reset, timed out); a short reason.
         case failure(String)
@@ -65,7 +65,7 @@ final class HTTPTransport: Sendable {
     }()
 
     /// Sends `request` and waits for its outcome (never call it from an event loop).
-    func send(_ request: HTTPRequest) -> Outcome {
+    func send(_ request: ClientRequest) -> Outcome {
         var request = request
         let end = NIODeadline.now() + .milliseconds(Int64(deadline * 1000))
         for _ in 0...Self.maxRedirects {
@@ -83,7 +83,7 @@ final class HTTPTransport: Sendable {
         return .failure("more than \(Self.maxRedirects) redirects")
     }
 
-    private func once(_ r: HTTPRequest, deadline: NIODeadline) -> Outcome {
+    private func once(_ r: ClientRequest, deadline: NIODeadline) -> Outcome {
         var headers = HTTPHeaders()
         for h in r.headers { headers.add(name: h.name, value: h.value) }
         let request: HTTPClient.Request
@@ -114,7 +114,7 @@ final class HTTPTransport: Sendable {
 
 /// Collects one answer, refusing it once it announces or reaches more than `limit` bytes.
 private final class BoundedCollector: HTTPClientResponseDelegate, @unchecked Sendable {
-    typealias Response = HTTPAnswer
+    typealias Response = ClientAnswer
     struct TooLarge: Error {}
 
     let limit: Int
@@ -129,7 +129,7 @@ private final class BoundedCollector: HTTPClientResponseDelegate, @unchecked Sen
         self.isHead = isHead
     }
 
-    func didReceiveHead(task: HTTPClient.Task<HTTPAnswer>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
+    func didReceiveHead(task: HTTPClient.Task<ClientAnswer>, _ head: HTTPResponseHead) -> EventLoopFuture<Void> {
         status = Int(head.status.code)
         for (name, value) in head.headers {
             let k = name.lowercased()
@@ -145,13 +145,13 @@ private final class BoundedCollector: HTTPClientResponseDelegate, @unchecked Sen
         return task.eventLoop.makeSucceededVoidFuture()
     }
 
-    func didReceiveBodyPart(task: HTTPClient.Task<HTTPAnswer>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
+    func didReceiveBodyPart(task: HTTPClient.Task<ClientAnswer>, _ buffer: ByteBuffer) -> EventLoopFuture<Void> {
         guard body.count + buffer.readableBytes <= limit else { return task.eventLoop.makeFailedFuture(TooLarge()) }
         body.append(contentsOf: buffer.readableBytesView)
         return task.eventLoop.makeSucceededVoidFuture()
     }
 
-    func didFinishRequest(task: HTTPClient.Task<HTTPAnswer>) throws -> HTTPAnswer {
-        HTTPAnswer(status: status, headers: headers, body: body)
+    func didFinishRequest(task: HTTPClient.Task<ClientAnswer>) throws -> ClientAnswer {
+        ClientAnswer(status: status, headers: headers, body: body)
     }
 }

@@ -188,7 +188,7 @@ public final class OCIClient: Sendable {
     func send(_ method: String, _ url: URL, body: [UInt8]? = nil, type: String? = nil, accept: String? = nil) throws -> Answer {
         var challenged = false
         while true {
-            var req = HTTPRequest(method: method, url: url)
+            var req = ClientRequest(method: method, url: url)
             if let accept { req.set("Accept", accept) }
             if let body {
                 req.body = body
@@ -225,7 +225,7 @@ public final class OCIClient: Sendable {
             items.append(URLQueryItem(name: "scope", value: params["scope"] ?? "repository:\(repository):pull,push"))
             u.queryItems = items
             guard let url = u.url else { throw RemoteError.badAnswer(url: display, what: "a bearer realm that is not a URL") }
-            var req = HTTPRequest(method: "GET", url: url)
+            var req = ClientRequest(method: "GET", url: url)
             if let c = credentials { req.set("Authorization", "Basic \(c.basic)") }
             let a = try transport(req, what: "GET token")
             if a.status == 401 || a.status == 403 {
@@ -274,7 +274,7 @@ public final class OCIClient: Sendable {
     }
 
     /// One request with transport retries (connection refused or reset); HTTP answers are returned.
-    func transport(_ req: HTTPRequest, what: String) throws -> Answer {
+    func transport(_ req: ClientRequest, what: String) throws -> Answer {
         var pause = firstPause
         var lastError = ""
         for attempt in 1...attempts {

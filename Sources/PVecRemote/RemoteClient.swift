@@ -131,7 +131,7 @@ public final class RemoteClient: Sendable {
     /// - Throws: `RemoteError.server` for other statuses (with the server's message),
     ///   `.unreachable` when every attempt failed to connect.
     func request(_ method: String, _ path: String, body: [UInt8]? = nil, type: String? = nil) throws -> (status: Int, body: [UInt8]) {
-        var req = HTTPRequest(method: method, url: base.appendingPathComponent(path))
+        var req = ClientRequest(method: method, url: base.appendingPathComponent(path))
         if let token { req.set("Authorization", "Bearer \(token)") }
         if let body {
             req.body = body

@@ -15,17 +15,17 @@ import Darwin
 /// that says what to install.
 @usableFromInline
 struct BLASLibrary: @unchecked Sendable {
-    typealias Sgemm = @convention(c) (CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, blasint, blasint, blasint,
+    @usableFromInline typealias Sgemm = @convention(c) (CBLAS_ORDER, CBLAS_TRANSPOSE, CBLAS_TRANSPOSE, blasint, blasint, blasint,
                                       Float, UnsafePointer<Float>?, blasint, UnsafePointer<Float>?, blasint,
                                       Float, UnsafeMutablePointer<Float>?, blasint) -> Void
-    typealias Ssyrk = @convention(c) (CBLAS_ORDER, CBLAS_UPLO, CBLAS_TRANSPOSE, blasint, blasint,
+    @usableFromInline typealias Ssyrk = @convention(c) (CBLAS_ORDER, CBLAS_UPLO, CBLAS_TRANSPOSE, blasint, blasint,
                                       Float, UnsafePointer<Float>?, blasint, Float, UnsafeMutablePointer<Float>?, blasint) -> Void
-    typealias Sgemv = @convention(c) (CBLAS_ORDER, CBLAS_TRANSPOSE, blasint, blasint, Float, UnsafePointer<Float>?, blasint,
+    @usableFromInline typealias Sgemv = @convention(c) (CBLAS_ORDER, CBLAS_TRANSPOSE, blasint, blasint, Float, UnsafePointer<Float>?, blasint,
                                       UnsafePointer<Float>?, blasint, Float, UnsafeMutablePointer<Float>?, blasint) -> Void
-    typealias Saxpy = @convention(c) (blasint, Float, UnsafePointer<Float>?, blasint, UnsafeMutablePointer<Float>?, blasint) -> Void
-    typealias Sscal = @convention(c) (blasint, Float, UnsafeMutablePointer<Float>?, blasint) -> Void
-    typealias Sdot = @convention(c) (blasint, UnsafePointer<Float>?, blasint, UnsafePointer<Float>?, blasint) -> Float
-    typealias Snrm2 = @convention(c) (blasint, UnsafePointer<Float>?, blasint) -> Float
+    @usableFromInline typealias Saxpy = @convention(c) (blasint, Float, UnsafePointer<Float>?, blasint, UnsafeMutablePointer<Float>?, blasint) -> Void
+    @usableFromInline typealias Sscal = @convention(c) (blasint, Float, UnsafeMutablePointer<Float>?, blasint) -> Void
+    @usableFromInline typealias Sdot = @convention(c) (blasint, UnsafePointer<Float>?, blasint, UnsafePointer<Float>?, blasint) -> Float
+    @usableFromInline typealias Snrm2 = @convention(c) (blasint, UnsafePointer<Float>?, blasint) -> Float
     typealias GetString = @convention(c) () -> UnsafeMutablePointer<CChar>?
     typealias GetInt = @convention(c) () -> Int32
     typealias SetInt = @convention(c) (Int32) -> Void
@@ -51,7 +51,8 @@ struct BLASLibrary: @unchecked Sendable {
         switch load() {
         case .success(let lib): return lib
         case .failure(let message):
-            fputs("pvec: \(message)\n", stderr)
+            let line = Array("pvec: \(message)\n".utf8)
+            _ = line.withUnsafeBytes { write(2, $0.baseAddress, $0.count) }
             exit(70)
         }
     }()
