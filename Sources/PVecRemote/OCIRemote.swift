@@ -23,10 +23,11 @@ enum OCIRemote {
 
     // MARK: - Push
 
-    static func push(_ registry: Registry, remote name: String, names: [String], force: Bool,
+    static func push(_ registry: Registry, remote name: String, names: [String], force: Bool, command: String,
                      progress: RemoteSync.Progress?) throws -> Report {
         var config = try RemoteConfig.load(for: registry)
         let client = try config.ociClient(name)
+        let mountSources = try config.ociMountSources(for: name)
         var report = Report()
         var roots: [(name: String, tag: String, id: ArtifactID)] = []
         for n in names {
@@ -73,25 +74,37 @@ enum OCIRemote {
         }
         let counter = RemoteSync.Counter()
         let tensorsSent = Locked(0)
+        let tensorsMounted = Locked(0)
         let total = uploads.count + planned.count
+        /// Uploads one blob, mounted from another repository of this registry that holds it
+        /// (another oci:// remote on the same host) when there is one; true when mounted.
+        @Sendable func upload(_ bytes: () throws -> [UInt8], digest: String) throws -> (mounted: Bool, size: Int) {
+            var from: String?
+            for source in mountSources where try source.hasBlob(digest) {
+                from = source.repository
+                break
+            }
+            let raw = try bytes()
+            return (try client.putBlob(raw, digest: digest, mountFrom: from), raw.count)
+        }
         try RemoteSync.parallel(uploads) { u in
             switch u {
             case .tensor(let b):
                 let digest = "sha256:" + b.hex
                 if try client.hasBlob(digest) { return }
-                let raw = try registry.canonicalBlob(b)
-                try client.putBlob(raw, digest: digest)
-                tensorsSent.with { $0 += 1 }
-                let (n, sent) = counter.add(raw.count)
+                let (mounted, size) = try upload({ try registry.canonicalBlob(b) }, digest: digest)
+                if mounted { tensorsMounted.with { $0 += 1 } } else { tensorsSent.with { $0 += 1 } }
+                let (n, sent) = counter.add(mounted ? 0 : size)
                 progress?("push", n, total, sent)
             case .bytes(let bytes, let digest):
                 if try client.hasBlob(digest) { return }
-                try client.putBlob(bytes, digest: digest)
-                let (n, sent) = counter.add(bytes.count)
+                let (mounted, size) = try upload({ bytes }, digest: digest)
+                let (n, sent) = counter.add(mounted ? 0 : size)
                 progress?("push", n, total, sent)
             }
         }
         report.blobs = tensorsSent.with { $0 }
+        report.mounted = tensorsMounted.with { $0 }
         report.bytes = counter.bytes
 
         // Manifests, parents first, each under its id tag.
@@ -148,9 +161,20 @@ enum OCIRemote {
             }
             if tags == nil { tags = try client.tags() }
             let version = (tags ?? []).compactMap { OCIMapping.version(ofTag: $0, nameTag: tag) }.max().map { $0 + 1 } ?? 1
-            try client.putManifest(p.ociBytes, reference: OCIMapping.versionTag(tag, version))
-            tags?.append(OCIMapping.versionTag(tag, version))
+            let versionTag = OCIMapping.versionTag(tag, version)
+            try client.putManifest(p.ociBytes, reference: versionTag)
+            tags?.append(versionTag)
+            // Read the tag again just before moving it: the window in which another push can
+            // slip in shrinks to the PUT below (the race registry-schema/oci.md describes).
+            let before = try client.manifestDigest(tag)
+            if !force, before != current.digest {
+                conflict = conflict ?? .conflict(name: plain, message: "another push moved it while this one was sending objects")
+                continue
+            }
             try client.putManifest(p.ociBytes, reference: tag)
+            try registry.recordRemoteTagMove(remote: client.display, tag: "\(tag) (\(versionTag))", name: plain, oldDigest: before,
+                                             newDigest: p.digest, oldID: before == current.digest ? current.id : nil, newID: id,
+                                             command: command)
             guard try client.manifestDigest(tag) == p.digest else {
                 conflict = conflict ?? .conflict(name: plain, message: "another push moved it while this one did")
                 continue
@@ -318,5 +342,20 @@ enum OCIRemote {
         }
         try config.save()
         return report
+    }
+}
+
+extension RemoteConfig {
+    /// Clients for the other `oci://` remotes on the same host (and scheme) as `name`, in
+    /// other repositories: where a push may mount blobs from instead of uploading them.
+    func ociMountSources(for name: String) throws -> [OCIClient] {
+        let r = try remote(name)
+        guard let (host, repo) = Self.ociParts(r.url) else { return [] }
+        var out: [OCIClient] = []
+        for (other, o) in remotes.sorted(by: { $0.key < $1.key }) where other != name && o.isOCI && o.plainHTTP == r.plainHTTP {
+            guard let (h, rp) = Self.ociParts(o.url), h == host, rp != repo, !out.contains(where: { $0.repository == rp }) else { continue }
+            out.append(try OCIClient(host: h, repository: rp, plainHTTP: o.plainHTTP, credentials: OCICredentials.login(for: h)))
+        }
+        return out
     }
 }

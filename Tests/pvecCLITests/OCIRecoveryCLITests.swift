@@ -1,0 +1,82 @@
+import Foundation
+import PVecTensor
+import XCTest
+
+/// A registry killed mid-push, then restarted, lets the retry complete (issue 10).
+final class OCIRecoveryCLITests: OCITestCase {
+    /// The blob files the registry's filesystem storage holds now.
+    func storedBlobs(_ oci: OCIRegistryProcess) -> Int {
+        let root = oci.storage.appendingPathComponent("docker/registry/v2/blobs/sha256")
+        let files = FileManager.default.enumerator(at: root, includingPropertiesForKeys: nil)?.compactMap { $0 as? URL } ?? []
+        return files.filter { $0.lastPathComponent == "data" }.count
+    }
+
+    func testRegistryKilledMidPushThenRestartedLetsTheRetryComplete() throws {
+        let a = dir("a")
+        let count = 200
+        try on(a, "init")
+        for i in 0..<count {
+            let f = try write(TestData.npy(TestData.tensor(rows: 100, width: 768, seed: 7000 + UInt64(i))), "p\(i).npy")
+            try on(a, "import", f, "--name", "team/p\(i)", "--backbone", "toy")
+        }
+        let before = try ids(a)
+        XCTAssertEqual(before.count, count)
+        let oci = try OCIRegistryProcess(dir: dir("oci"))
+        let url = "oci://\(oci.host)/team/prompts"
+        try on(a, "remote", "add", "team", url, "--plain-http")
+        let remotesBefore = try Data(contentsOf: a.appendingPathComponent("remotes.json"))
+
+        // The push runs in the background; the registry is killed once it stored some blobs.
+        let push = Process()
+        push.executableURL = Self.binary
+        push.arguments = ["push", "team"] + (0..<count).map { "team/p\($0)" } + ["--registry", a.path]
+        var env = ProcessInfo.processInfo.environment
+        env["DOCKER_CONFIG"] = dockerConfig.path
+        push.environment = env
+        let err = Pipe()
+        push.standardError = err
+        push.standardOutput = FileHandle.nullDevice
+        try push.run()
+        while push.isRunning, storedBlobs(oci) < 10 { usleep(2_000) }
+        let killedWhileRunning = push.isRunning
+        oci.crash()
+        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        push.waitUntilExit()
+        guard killedWhileRunning else {
+            throw XCTSkip("the push finished before the registry could be killed (\(storedBlobs(oci)) blobs)")
+        }
+        let sent = storedBlobs(oci)
+        XCTAssertLessThan(sent, count, "the registry died before it held every blob")
+
+        // A clear one-line failure, no crash, and nothing wrong here.
+        XCTAssertEqual(push.terminationStatus, 1, stderr)
+        XCTAssertEqual(push.terminationReason, .exit, "pvec exited, it did not crash")
+        XCTAssertEqual(stderr.split(separator: "\n").count, 1, stderr)
+        XCTAssertTrue(stderr.contains("no answer"), stderr)
+        XCTAssertTrue(stderr.contains("is the registry running there?"), stderr)
+        XCTAssertEqual(try ids(a), before)
+        XCTAssertEqual(try Data(contentsOf: a.appendingPathComponent("remotes.json")), remotesBefore,
+                       "no name was recorded as pushed")
+        try on(a, "verify")
+        try on(a, "audit", "verify")
+
+        // Same storage, same port: the retry sends what is missing and moves every name.
+        try oci.restart()
+        let retry = try pvec(["push", "team"] + (0..<count).map { "team/p\($0)" } + ["--json", "--registry", a.path],
+                             registry: false, env: ["DOCKER_CONFIG": dockerConfig.path])
+        XCTAssertEqual(retry.status, 0, retry.stderr)
+        let report = try JSONSerialization.jsonObject(with: Data(retry.stdout.utf8)) as! [String: Any]
+        let blobs = try XCTUnwrap(report["blobs"] as? Int)
+        XCTAssertLessThan(blobs, count, "blobs stored before the kill are not sent again")
+        XCTAssertGreaterThanOrEqual(blobs, count - sent, "every blob still missing was sent")
+        XCTAssertEqual((report["names"] as? [[String: Any]])?.filter { $0["changed"] as? Bool == true }.count, count)
+        XCTAssertEqual(storedBlobs(oci), 3 * count, "each artifact is three blobs there: tensor, pvec manifest, OCI manifest")
+
+        let c = dir("c")
+        let clone = try pvec(["clone", url, c.path, "--plain-http"], registry: false, env: ["DOCKER_CONFIG": dockerConfig.path])
+        XCTAssertEqual(clone.status, 0, clone.stderr)
+        XCTAssertEqual(try ids(c), before)
+        XCTAssertEqual(try names(c), try names(a))
+        try on(c, "verify")
+    }
+}
