@@ -53,12 +53,18 @@ public final class OCIClient: Sendable {
 
     // MARK: - Blobs
 
-    /// Whether the repository holds the blob (`HEAD`).
+    /// Whether the repository holds the blob (`HEAD`); a 5xx counts as "no", so the upload
+    /// goes ahead.
+    ///
+    /// Why: distribution's filesystem driver writes a repository's blob link in place, so a
+    /// registry killed mid-push can keep an empty link, and then answers 500 to `HEAD` for
+    /// that blob forever. Uploading it again rewrites the link (measured on 2.8); a registry
+    /// that is broken for good refuses the upload itself, with its own error.
     public func hasBlob(_ digest: String) throws -> Bool {
         let a = try send("HEAD", route("blobs/\(digest)"))
         switch a.status {
         case 200: return true
-        case 404: return false
+        case 404, 500...599: return false
         default: throw refused(a, "HEAD blob \(digest.prefix(19))")
         }
     }
@@ -179,6 +185,16 @@ public final class OCIClient: Sendable {
             return try manifest(reference)?.digest
         case 404: return nil
         default: throw refused(a, "HEAD manifest \(reference.prefix(80))")
+        }
+    }
+
+    /// `manifestDigest`, but nil for a 5xx as for a 404: for "put it unless it is there"
+    /// checks, where putting it again repairs a broken tag link (see `hasBlob`).
+    func manifestDigestIfReadable(_ reference: String) throws -> String? {
+        do {
+            return try manifestDigest(reference)
+        } catch RemoteError.server(_, let status, _) where status >= 500 {
+            return nil
         }
     }
 

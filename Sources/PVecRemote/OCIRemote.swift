@@ -112,7 +112,8 @@ enum OCIRemote {
         var fallback: [String: [OCIMapping.Descriptor]] = [:]
         for p in planned {
             if let subject = p.oci.subject { fallback[subject.digest, default: []].append(p.descriptor) }
-            if try client.manifestDigest(OCIMapping.idTag(p.id)) == p.digest { continue }
+            // (An unreadable id tag, as a registry killed mid-push can leave, is put again.)
+            if try client.manifestDigestIfReadable(OCIMapping.idTag(p.id)) == p.digest { continue }
             let headers = try client.putManifest(p.ociBytes, reference: OCIMapping.idTag(p.id))
             if headers["oci-subject"] != nil { supportsReferrers = true }
             report.manifests += 1
@@ -127,7 +128,7 @@ enum OCIRemote {
             let d = OCIMapping.Descriptor(mediaType: OCIMapping.imageManifest, digest: digest, size: bytes.count,
                                           artifactType: OCIMapping.signatureType)
             fallback[subject.digest, default: []].append(d)
-            if try client.manifestDigest(digest) != nil { continue }
+            if try client.manifestDigestIfReadable(digest) != nil { continue }
             let headers = try client.putManifest(bytes, reference: digest)
             if headers["oci-subject"] != nil { supportsReferrers = true }
         }
@@ -219,15 +220,20 @@ enum OCIRemote {
         var wanted: [(name: String, id: ArtifactID, digest: String)] = []
         let explicit = !names.isEmpty
         let candidates = explicit ? names : try client.tags().compactMap(OCIMapping.name(forTag:)).sorted()
+        // One GET per tag, several at once (each is a round trip; a clone reads every tag).
+        let current = Locked([String: (digest: String?, id: ArtifactID?)]())
+        try RemoteSync.parallel(candidates) { n in
+            let c = try currentArtifact(client, tag: try OCIMapping.tag(forName: n))
+            current.with { $0[n] = c }
+        }
         for n in candidates {
-            let tag = try OCIMapping.tag(forName: n)
-            let current = try currentArtifact(client, tag: tag)
-            guard let digest = current.digest else {
+            let c: (digest: String?, id: ArtifactID?) = current.with { $0[n] } ?? (nil, nil)
+            guard let digest = c.digest else {
                 if explicit { throw RemoteError.server(url: client.display, status: 404, message: "no name '\(n)' on the registry") }
                 continue
             }
-            guard let id = current.id else {
-                if explicit { throw RemoteError.badAnswer(url: client.display, what: "tag \(tag) that is not a pvec artifact") }
+            guard let id = c.id else {
+                if explicit { throw RemoteError.badAnswer(url: client.display, what: "tag \((try? OCIMapping.tag(forName: n)) ?? n) that is not a pvec artifact") }
                 continue
             }
             wanted.append((n, id, digest))
@@ -245,33 +251,43 @@ enum OCIRemote {
 
         // Walk the lineage by digest (parents from annotations, evaluations and signatures
         // from referrers).
+        // The walk goes a generation at a time, the manifests of one generation fetched in
+        // parallel (each costs a manifest GET and a referrers lookup).
         var found: [String: Found] = [:]
         var signatureDescriptors: [(subject: String, descriptor: OCIMapping.Descriptor)] = []
-        var queue = wanted.map(\.digest)
-        var walked = 0
-        while let digest = queue.popLast() {
-            guard found[digest] == nil else { continue }
-            walked += 1
-            guard walked <= maxManifests else { throw RemoteError.badAnswer(url: client.display, what: "a lineage of more than \(maxManifests) manifests") }
-            guard let (_, bytes) = try client.manifest(digest) else {
-                throw RemoteError.badAnswer(url: client.display, what: "no manifest \(digest), which a pvec artifact names as its parent")
+        var frontier = Array(Set(wanted.map(\.digest))).sorted()
+        var seen = Set(frontier)
+        while !frontier.isEmpty {
+            guard seen.count <= maxManifests else { throw RemoteError.badAnswer(url: client.display, what: "a lineage of more than \(maxManifests) manifests") }
+            let fetched = Locked([String: (found: Found, referrers: [OCIMapping.Descriptor])]())
+            try RemoteSync.parallel(frontier) { digest in
+                guard let (_, bytes) = try client.manifest(digest) else {
+                    throw RemoteError.badAnswer(url: client.display, what: "no manifest \(digest), which a pvec artifact names as its parent")
+                }
+                guard let oci = OCIMapping.ImageManifest(parsing: bytes), oci.isArtifact,
+                      let id = OCIMapping.hex(ofDigest: oci.config.digest).flatMap(ArtifactID.init) else {
+                    throw RemoteError.badAnswer(url: client.display, what: "manifest \(digest), which is not a pvec artifact")
+                }
+                for p in oci.parentDigests where OCIMapping.hex(ofDigest: p) == nil {
+                    throw RemoteError.badAnswer(url: client.display, what: "a parent that is not a digest in \(digest)")
+                }
+                let referrers = try client.referrers(of: digest)
+                fetched.with { $0[digest] = (Found(digest: digest, oci: oci, id: id), referrers) }
             }
-            guard let oci = OCIMapping.ImageManifest(parsing: bytes), oci.isArtifact,
-                  let id = OCIMapping.hex(ofDigest: oci.config.digest).flatMap(ArtifactID.init) else {
-                throw RemoteError.badAnswer(url: client.display, what: "manifest \(digest), which is not a pvec artifact")
-            }
-            found[digest] = Found(digest: digest, oci: oci, id: id)
-            for p in oci.parentDigests {
-                guard OCIMapping.hex(ofDigest: p) != nil else { throw RemoteError.badAnswer(url: client.display, what: "a parent that is not a digest in \(digest)") }
-                queue.append(p)
-            }
-            for r in try client.referrers(of: digest) {
-                if r.artifactType == OCIMapping.signatureType {
-                    signatureDescriptors.append((digest, r))
-                } else if r.artifactType == OCIMapping.artifactType {
-                    queue.append(r.digest)
+            var next: [String] = []
+            for digest in frontier {
+                guard let (f, referrers) = fetched.with({ $0[digest] }) else { continue }
+                found[digest] = f
+                for p in f.oci.parentDigests where seen.insert(p).inserted { next.append(p) }
+                for r in referrers {
+                    if r.artifactType == OCIMapping.signatureType {
+                        signatureDescriptors.append((digest, r))
+                    } else if r.artifactType == OCIMapping.artifactType, seen.insert(r.digest).inserted {
+                        next.append(r.digest)
+                    }
                 }
             }
+            frontier = next
         }
         // Parents first.
         var order: [Found] = []

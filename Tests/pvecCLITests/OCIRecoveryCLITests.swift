@@ -13,7 +13,9 @@ final class OCIRecoveryCLITests: OCITestCase {
 
     func testRegistryKilledMidPushThenRestartedLetsTheRetryComplete() throws {
         let a = dir("a")
-        let count = 200
+        // 64 prompts of 100 × 768 (19 MB): enough that the kill lands mid-push. (200 took 5.5
+        // minutes with the debug build, mostly the clone's per-byte checks and re-encoding.)
+        let count = 64
         try on(a, "init")
         for i in 0..<count {
             let f = try write(TestData.npy(TestData.tensor(rows: 100, width: 768, seed: 7000 + UInt64(i))), "p\(i).npy")
