@@ -82,3 +82,39 @@ final class OCIRecoveryCLITests: OCITestCase {
         try on(c, "verify")
     }
 }
+
+extension OCIRecoveryCLITests {
+    /// What a SIGKILL can leave behind (distribution writes repository links in place): an
+    /// empty blob link, to which the registry answers 500. The next push uploads the blob
+    /// again, which rewrites the link.
+    func testAnEmptyBlobLinkLeftByAKilledRegistryIsRepairedByTheNextPush() throws {
+        let a = dir("a"), b = dir("b")
+        try makeTeam(a, prefix: "team-a/", count: 2)
+        let oci = try OCIRegistryProcess(dir: dir("oci"))
+        try on(a, "remote", "add", "team", "oci://\(oci.host)/prompts", "--plain-http")
+        try on(a, "push", "team", "team-a/p0")
+        let m = OCIHTTP.get("\(oci.base)/v2/prompts/manifests/team-a..init", accept: "application/vnd.oci.image.manifest.v1+json")
+        XCTAssertEqual(m.status, 404, "only p0 was pushed by name")
+        // The init's tensor: the layer of p0's parent, found through p0's manifest annotations.
+        let p0 = OCIHTTP.get("\(oci.base)/v2/prompts/manifests/team-a..p0", accept: "application/vnd.oci.image.manifest.v1+json")
+        let parent = try XCTUnwrap(((try JSONSerialization.jsonObject(with: Data(p0.body)) as! [String: Any])["annotations"]
+            as? [String: String])?["dev.pvec.parents"])
+        let pm = OCIHTTP.get("\(oci.base)/v2/prompts/manifests/\(parent)", accept: "application/vnd.oci.image.manifest.v1+json")
+        let layer = ((try JSONSerialization.jsonObject(with: Data(pm.body)) as! [String: Any])["layers"] as! [[String: Any]])[0]
+        let digest = layer["digest"] as! String
+        let link = oci.storage.appendingPathComponent(
+            "docker/registry/v2/repositories/prompts/_layers/sha256/\(digest.dropFirst(7))/link")
+        try Data().write(to: link)
+        XCTAssertEqual(OCIHTTP.get("\(oci.base)/v2/prompts/blobs/\(digest)").status, 500, "the registry cannot read the link")
+
+        // p1 shares the init: its push sends the init's blob again and the link is whole.
+        let r = try pushJSON(a, "team", "team-a/p1")
+        XCTAssertEqual(r["blobs"] as? Int, 2, "p1's tensor and the init's again")
+        XCTAssertEqual(OCIHTTP.get("\(oci.base)/v2/prompts/blobs/\(digest)").status, 200)
+        try on(b, "init")
+        try on(b, "remote", "add", "team", "oci://\(oci.host)/prompts", "--plain-http")
+        try on(b, "pull", "team")
+        XCTAssertEqual(try ids(b), try ids(a))
+        try on(b, "verify")
+    }
+}
