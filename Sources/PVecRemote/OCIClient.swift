@@ -19,6 +19,10 @@ public final class OCIClient: Sendable {
     let auth = Locked<(token: String?, basic: Bool)>((nil, false))
     let attempts = 6
     let firstPause: TimeInterval = 0.2
+    /// Blobs larger than this go up in `PATCH` chunks of this size (`PVEC_OCI_CHUNK_BYTES`,
+    /// default 8 MiB); smaller ones in one `PUT`.
+    let chunkBytes: Int
+    public static let defaultChunkBytes = 8 << 20
 
     static let manifestAccept = [OCIMapping.imageManifest, OCIMapping.imageIndex].joined(separator: ", ")
 
@@ -30,6 +34,8 @@ public final class OCIClient: Sendable {
         self.host = host
         self.repository = repository
         self.credentials = credentials
+        let chunk = ProcessInfo.processInfo.environment["PVEC_OCI_CHUNK_BYTES"].flatMap { Int($0) } ?? Self.defaultChunkBytes
+        chunkBytes = min(max(chunk, 1), RemoteClient.maxAnswerBytes)
     }
 
     /// `oci://HOST[:PORT]/REPO` as printed.
@@ -37,30 +43,108 @@ public final class OCIClient: Sendable {
 
     // MARK: - Blobs
 
-    /// Whether the repository holds the blob (`HEAD`).
+    /// Whether the repository holds the blob (`HEAD`); a 5xx counts as "no", so the upload
+    /// goes ahead.
+    ///
+    /// Why: distribution's filesystem driver writes a repository's blob link in place, so a
+    /// registry killed mid-push can keep an empty link, and then answers 500 to `HEAD` for
+    /// that blob forever. Uploading it again rewrites the link (measured on 2.8); a registry
+    /// that is broken for good refuses the upload itself, with its own error.
     public func hasBlob(_ digest: String) throws -> Bool {
         let a = try send("HEAD", route("blobs/\(digest)"))
         switch a.status {
         case 200: return true
-        case 404: return false
+        case 404, 500...599: return false
         default: throw refused(a, "HEAD blob \(digest.prefix(19))")
         }
     }
 
-    /// Uploads a blob in one piece: `POST` an upload, then `PUT` the bytes with their digest.
-    public func putBlob(_ bytes: [UInt8], digest: String) throws {
-        let start = try send("POST", route("blobs/uploads/"), body: [])
-        guard start.status == 202, let location = start.headers["location"], var u = URLComponents(string: location) else {
-            throw refused(start, "POST blobs/uploads/")
+    /// Uploads a blob: `POST` an upload session (asking to mount it from `mountFrom`, another
+    /// repository of this registry, when given), then either the whole body in one `PUT …?digest=`
+    /// (up to `chunkBytes`) or `PATCH` chunks with `Content-Range` and a final empty `PUT`,
+    /// following each answer's `Location`.
+    ///
+    /// A chunk whose connection fails is not sent again blindly: the upload session is asked
+    /// (`GET`) how much it holds (`Range: 0-N`) and the upload resumes from there; a session the
+    /// registry no longer knows (it restarted with another secret) starts over.
+    /// - Returns: true when the registry mounted the blob (201 to the mount request), so no
+    ///   bytes moved.
+    @discardableResult
+    public func putBlob(_ bytes: [UInt8], digest: String, mountFrom: String? = nil) throws -> Bool {
+        var starts = 0
+        while true {
+            starts += 1
+            var post = "blobs/uploads/"
+            if let from = mountFrom, starts == 1 {
+                post += "?mount=\(digest)&from=\(from)"
+            }
+            let start = try send("POST", route(post), body: [])
+            if mountFrom != nil, starts == 1, start.status == 201 { return true }
+            guard start.status == 202, let location = start.headers["location"] else { throw refused(start, "POST blobs/uploads/") }
+            var session = try uploadURL(location, digest: nil)
+            if bytes.count <= chunkBytes {
+                let done = try send("PUT", try uploadURL(location, digest: digest), body: bytes, type: "application/octet-stream")
+                guard done.status == 201 else { throw refused(done, "PUT blob \(digest.prefix(19))") }
+                return false
+            }
+            var offset = 0
+            var resumes = 0
+            var lost = false
+            while offset < bytes.count {
+                let end = min(offset + chunkBytes, bytes.count)
+                let a: Answer
+                do {
+                    a = try send("PATCH", session, body: Array(bytes[offset..<end]), type: "application/octet-stream",
+                                 headers: ["Content-Range": "\(offset)-\(end - 1)"], retries: false)
+                } catch RemoteError.badAnswer(_, _) where resumes < attempts {
+                    // The connection failed mid-chunk: ask the session how much it holds.
+                    resumes += 1
+                    let status = try send("GET", session)
+                    guard status.status == 204 || status.status == 200 else { lost = true; break }
+                    if let l = status.headers["location"] { session = try uploadURL(l, digest: nil) }
+                    offset = try Self.rangeEnd(status.headers["range"], limit: bytes.count, display: display).map { $0 + 1 } ?? 0
+                    continue
+                }
+                guard a.status == 202 else { throw refused(a, "PATCH blob \(digest.prefix(19))") }
+                if let l = a.headers["location"] { session = try uploadURL(l, digest: nil) }
+                offset = try Self.rangeEnd(a.headers["range"], limit: bytes.count, display: display).map { $0 + 1 } ?? end
+            }
+            if lost {
+                guard starts < attempts else { throw RemoteError.badAnswer(url: display, what: "no upload session that survives for blob \(digest.prefix(19))") }
+                continue
+            }
+            let done = try send("PUT", try uploadURL(session.absoluteString, digest: digest), body: [], type: "application/octet-stream")
+            guard done.status == 201 else { throw refused(done, "PUT blob \(digest.prefix(19))") }
+            return false
         }
-        var items = u.queryItems ?? []
-        items.append(URLQueryItem(name: "digest", value: digest))
-        u.queryItems = items
+    }
+
+    /// The last byte offset of a `Range: 0-N` answer (nil when absent), within the blob.
+    static func rangeEnd(_ header: String?, limit: Int, display: String) throws -> Int? {
+        guard let header else { return nil }
+        let h = header.hasPrefix("bytes=") ? String(header.dropFirst(6)) : header
+        let parts = h.split(separator: "-", omittingEmptySubsequences: false)
+        guard parts.count == 2, parts[0] == "0", let end = Int(parts[1]), end >= -1, end < limit else {
+            throw RemoteError.badAnswer(url: display, what: "an upload Range \(TerminalText.clipped(header, limit: 40)) outside the blob")
+        }
+        return end
+    }
+
+    /// An upload session's URL from a `Location` header (absolute or relative), with `digest`
+    /// added to its query when given.
+    func uploadURL(_ location: String, digest: String?) throws -> URL {
+        guard var u = URLComponents(string: location) else {
+            throw RemoteError.badAnswer(url: display, what: "an upload location that is not a URL")
+        }
+        if let digest {
+            var items = u.queryItems ?? []
+            items.append(URLQueryItem(name: "digest", value: digest))
+            u.queryItems = items
+        }
         // `+` is legal in a query but would be read as a space by some servers.
         u.percentEncodedQuery = u.percentEncodedQuery?.replacingOccurrences(of: "+", with: "%2B")
         guard let url = u.url(relativeTo: base)?.absoluteURL else { throw RemoteError.badAnswer(url: display, what: "an upload location that is not a URL") }
-        let done = try send("PUT", url, body: bytes, type: "application/octet-stream")
-        guard done.status == 201 else { throw refused(done, "PUT blob \(digest.prefix(19))") }
+        return url
     }
 
     /// A blob's bytes, checked to have `size` bytes and hash to `digest`.
@@ -91,6 +175,16 @@ public final class OCIClient: Sendable {
             return try manifest(reference)?.digest
         case 404: return nil
         default: throw refused(a, "HEAD manifest \(reference.prefix(80))")
+        }
+    }
+
+    /// `manifestDigest`, but nil for a 5xx as for a 404: for "put it unless it is there"
+    /// checks, where putting it again repairs a broken tag link (see `hasBlob`).
+    func manifestDigestIfReadable(_ reference: String) throws -> String? {
+        do {
+            return try manifestDigest(reference)
+        } catch RemoteError.server(_, let status, _) where status >= 500 {
+            return nil
         }
     }
 
@@ -163,6 +257,30 @@ public final class OCIClient: Sendable {
         return list
     }
 
+    // MARK: - Login
+
+    /// Checks a login against the registry's version check (`GET /v2/`), answering its
+    /// challenge (basic, or a bearer token from its realm, without a scope).
+    ///
+    /// - Throws: `RemoteError.loginRefused` when the registry refuses the credentials,
+    ///   `.badAnswer` when it does not answer or is not an OCI registry.
+    public static func checkLogin(host: String, plainHTTP: Bool, login: OCICredentials.Login) throws {
+        let client = try OCIClient(host: host, repository: "", plainHTTP: plainHTTP, credentials: login)
+        guard let url = URL(string: "\(client.base.absoluteString)/v2/") else {
+            throw RemoteError.unreachable(url: host, reason: "not a host name")
+        }
+        let a: Answer
+        do {
+            a = try client.send("GET", url)
+        } catch RemoteError.unauthorized(_, let reason) {
+            throw RemoteError.loginRefused(host: host, reason: reason)
+        }
+        guard a.status == 200 else {
+            if a.status == 404 { throw RemoteError.badAnswer(url: client.base.absoluteString, what: "404 to GET /v2/: it is not an OCI registry") }
+            throw client.refused(a, "GET /v2/")
+        }
+    }
+
     // MARK: - Transport
 
     func route(_ path: String) -> URL {
@@ -185,11 +303,14 @@ public final class OCIClient: Sendable {
 
     /// Sends one request; on 401 answers the registry's challenge once (basic credentials, or a
     /// bearer token from its realm) and sends it again. Other statuses are returned.
-    func send(_ method: String, _ url: URL, body: [UInt8]? = nil, type: String? = nil, accept: String? = nil) throws -> Answer {
+    /// `retries: false` sends it once (a chunk that may have partly arrived is not sent twice).
+    func send(_ method: String, _ url: URL, body: [UInt8]? = nil, type: String? = nil, accept: String? = nil,
+              headers: [String: String] = [:], retries: Bool = true) throws -> Answer {
         var challenged = false
         while true {
             var req = ClientRequest(method: method, url: url)
             if let accept { req.set("Accept", accept) }
+            for (k, v) in headers { req.set(k, v) }
             if let body {
                 req.body = body
                 req.set("Content-Type", type ?? "application/octet-stream")
@@ -200,7 +321,7 @@ public final class OCIClient: Sendable {
             } else if state.basic, let c = credentials {
                 req.set("Authorization", "Basic \(c.basic)")
             }
-            let a = try transport(req, what: "\(method) \(url.path)")
+            let a = try transport(req, what: "\(method) \(url.path)", attempts: retries ? attempts : 1)
             guard a.status == 401, !challenged else {
                 if a.status == 401 { throw RemoteError.unauthorized(host: host, reason: credentials == nil ? "it needs credentials and none are configured" : "wrong username or password") }
                 return a
@@ -222,7 +343,10 @@ public final class OCIClient: Sendable {
             }
             var items: [URLQueryItem] = []
             if let service = params["service"] { items.append(URLQueryItem(name: "service", value: service)) }
-            items.append(URLQueryItem(name: "scope", value: params["scope"] ?? "repository:\(repository):pull,push"))
+            // A login check (no repository) asks for a token without a scope, as `docker login` does.
+            if let scope = params["scope"] ?? (repository.isEmpty ? nil : "repository:\(repository):pull,push") {
+                items.append(URLQueryItem(name: "scope", value: scope))
+            }
             u.queryItems = items
             guard let url = u.url else { throw RemoteError.badAnswer(url: display, what: "a bearer realm that is not a URL") }
             var req = ClientRequest(method: "GET", url: url)
@@ -274,7 +398,8 @@ public final class OCIClient: Sendable {
     }
 
     /// One request with transport retries (connection refused or reset); HTTP answers are returned.
-    func transport(_ req: ClientRequest, what: String) throws -> Answer {
+    func transport(_ req: ClientRequest, what: String, attempts: Int? = nil) throws -> Answer {
+        let attempts = attempts ?? self.attempts
         var pause = firstPause
         var lastError = ""
         for attempt in 1...attempts {

@@ -23,10 +23,11 @@ enum OCIRemote {
 
     // MARK: - Push
 
-    static func push(_ registry: Registry, remote name: String, names: [String], force: Bool,
+    static func push(_ registry: Registry, remote name: String, names: [String], force: Bool, command: String,
                      progress: RemoteSync.Progress?) throws -> Report {
         var config = try RemoteConfig.load(for: registry)
         let client = try config.ociClient(name)
+        let mountSources = try config.ociMountSources(for: name)
         var report = Report()
         var roots: [(name: String, tag: String, id: ArtifactID)] = []
         for n in names {
@@ -73,25 +74,37 @@ enum OCIRemote {
         }
         let counter = RemoteSync.Counter()
         let tensorsSent = Locked(0)
+        let tensorsMounted = Locked(0)
         let total = uploads.count + planned.count
+        /// Uploads one blob, mounted from another repository of this registry that holds it
+        /// (another oci:// remote on the same host) when there is one; true when mounted.
+        @Sendable func upload(_ bytes: () throws -> [UInt8], digest: String) throws -> (mounted: Bool, size: Int) {
+            var from: String?
+            for source in mountSources where try source.hasBlob(digest) {
+                from = source.repository
+                break
+            }
+            let raw = try bytes()
+            return (try client.putBlob(raw, digest: digest, mountFrom: from), raw.count)
+        }
         try RemoteSync.parallel(uploads) { u in
             switch u {
             case .tensor(let b):
                 let digest = "sha256:" + b.hex
                 if try client.hasBlob(digest) { return }
-                let raw = try registry.canonicalBlob(b)
-                try client.putBlob(raw, digest: digest)
-                tensorsSent.with { $0 += 1 }
-                let (n, sent) = counter.add(raw.count)
+                let (mounted, size) = try upload({ try registry.canonicalBlob(b) }, digest: digest)
+                if mounted { tensorsMounted.with { $0 += 1 } } else { tensorsSent.with { $0 += 1 } }
+                let (n, sent) = counter.add(mounted ? 0 : size)
                 progress?("push", n, total, sent)
             case .bytes(let bytes, let digest):
                 if try client.hasBlob(digest) { return }
-                try client.putBlob(bytes, digest: digest)
-                let (n, sent) = counter.add(bytes.count)
+                let (mounted, size) = try upload({ bytes }, digest: digest)
+                let (n, sent) = counter.add(mounted ? 0 : size)
                 progress?("push", n, total, sent)
             }
         }
         report.blobs = tensorsSent.with { $0 }
+        report.mounted = tensorsMounted.with { $0 }
         report.bytes = counter.bytes
 
         // Manifests, parents first, each under its id tag.
@@ -99,7 +112,8 @@ enum OCIRemote {
         var fallback: [String: [OCIMapping.Descriptor]] = [:]
         for p in planned {
             if let subject = p.oci.subject { fallback[subject.digest, default: []].append(p.descriptor) }
-            if try client.manifestDigest(OCIMapping.idTag(p.id)) == p.digest { continue }
+            // (An unreadable id tag, as a registry killed mid-push can leave, is put again.)
+            if try client.manifestDigestIfReadable(OCIMapping.idTag(p.id)) == p.digest { continue }
             let headers = try client.putManifest(p.ociBytes, reference: OCIMapping.idTag(p.id))
             if headers["oci-subject"] != nil { supportsReferrers = true }
             report.manifests += 1
@@ -114,7 +128,7 @@ enum OCIRemote {
             let d = OCIMapping.Descriptor(mediaType: OCIMapping.imageManifest, digest: digest, size: bytes.count,
                                           artifactType: OCIMapping.signatureType)
             fallback[subject.digest, default: []].append(d)
-            if try client.manifestDigest(digest) != nil { continue }
+            if try client.manifestDigestIfReadable(digest) != nil { continue }
             let headers = try client.putManifest(bytes, reference: digest)
             if headers["oci-subject"] != nil { supportsReferrers = true }
         }
@@ -148,9 +162,20 @@ enum OCIRemote {
             }
             if tags == nil { tags = try client.tags() }
             let version = (tags ?? []).compactMap { OCIMapping.version(ofTag: $0, nameTag: tag) }.max().map { $0 + 1 } ?? 1
-            try client.putManifest(p.ociBytes, reference: OCIMapping.versionTag(tag, version))
-            tags?.append(OCIMapping.versionTag(tag, version))
+            let versionTag = OCIMapping.versionTag(tag, version)
+            try client.putManifest(p.ociBytes, reference: versionTag)
+            tags?.append(versionTag)
+            // Read the tag again just before moving it: the window in which another push can
+            // slip in shrinks to the PUT below (the race registry-schema/oci.md describes).
+            let before = try client.manifestDigest(tag)
+            if !force, before != current.digest {
+                conflict = conflict ?? .conflict(name: plain, message: "another push moved it while this one was sending objects")
+                continue
+            }
             try client.putManifest(p.ociBytes, reference: tag)
+            try registry.recordRemoteTagMove(remote: client.display, tag: "\(tag) (\(versionTag))", name: plain, oldDigest: before,
+                                             newDigest: p.digest, oldID: before == current.digest ? current.id : nil, newID: id,
+                                             command: command)
             guard try client.manifestDigest(tag) == p.digest else {
                 conflict = conflict ?? .conflict(name: plain, message: "another push moved it while this one did")
                 continue
@@ -195,15 +220,20 @@ enum OCIRemote {
         var wanted: [(name: String, id: ArtifactID, digest: String)] = []
         let explicit = !names.isEmpty
         let candidates = explicit ? names : try client.tags().compactMap(OCIMapping.name(forTag:)).sorted()
+        // One GET per tag, several at once (each is a round trip; a clone reads every tag).
+        let current = Locked([String: (digest: String?, id: ArtifactID?)]())
+        try RemoteSync.parallel(candidates) { n in
+            let c = try currentArtifact(client, tag: try OCIMapping.tag(forName: n))
+            current.with { $0[n] = c }
+        }
         for n in candidates {
-            let tag = try OCIMapping.tag(forName: n)
-            let current = try currentArtifact(client, tag: tag)
-            guard let digest = current.digest else {
+            let c: (digest: String?, id: ArtifactID?) = current.with { $0[n] } ?? (nil, nil)
+            guard let digest = c.digest else {
                 if explicit { throw RemoteError.server(url: client.display, status: 404, message: "no name '\(n)' on the registry") }
                 continue
             }
-            guard let id = current.id else {
-                if explicit { throw RemoteError.badAnswer(url: client.display, what: "tag \(tag) that is not a pvec artifact") }
+            guard let id = c.id else {
+                if explicit { throw RemoteError.badAnswer(url: client.display, what: "tag \((try? OCIMapping.tag(forName: n)) ?? n) that is not a pvec artifact") }
                 continue
             }
             wanted.append((n, id, digest))
@@ -221,33 +251,43 @@ enum OCIRemote {
 
         // Walk the lineage by digest (parents from annotations, evaluations and signatures
         // from referrers).
+        // The walk goes a generation at a time, the manifests of one generation fetched in
+        // parallel (each costs a manifest GET and a referrers lookup).
         var found: [String: Found] = [:]
         var signatureDescriptors: [(subject: String, descriptor: OCIMapping.Descriptor)] = []
-        var queue = wanted.map(\.digest)
-        var walked = 0
-        while let digest = queue.popLast() {
-            guard found[digest] == nil else { continue }
-            walked += 1
-            guard walked <= maxManifests else { throw RemoteError.badAnswer(url: client.display, what: "a lineage of more than \(maxManifests) manifests") }
-            guard let (_, bytes) = try client.manifest(digest) else {
-                throw RemoteError.badAnswer(url: client.display, what: "no manifest \(digest), which a pvec artifact names as its parent")
+        var frontier = Array(Set(wanted.map(\.digest))).sorted()
+        var seen = Set(frontier)
+        while !frontier.isEmpty {
+            guard seen.count <= maxManifests else { throw RemoteError.badAnswer(url: client.display, what: "a lineage of more than \(maxManifests) manifests") }
+            let fetched = Locked([String: (found: Found, referrers: [OCIMapping.Descriptor])]())
+            try RemoteSync.parallel(frontier) { digest in
+                guard let (_, bytes) = try client.manifest(digest) else {
+                    throw RemoteError.badAnswer(url: client.display, what: "no manifest \(digest), which a pvec artifact names as its parent")
+                }
+                guard let oci = OCIMapping.ImageManifest(parsing: bytes), oci.isArtifact,
+                      let id = OCIMapping.hex(ofDigest: oci.config.digest).flatMap(ArtifactID.init) else {
+                    throw RemoteError.badAnswer(url: client.display, what: "manifest \(digest), which is not a pvec artifact")
+                }
+                for p in oci.parentDigests where OCIMapping.hex(ofDigest: p) == nil {
+                    throw RemoteError.badAnswer(url: client.display, what: "a parent that is not a digest in \(digest)")
+                }
+                let referrers = try client.referrers(of: digest)
+                fetched.with { $0[digest] = (Found(digest: digest, oci: oci, id: id), referrers) }
             }
-            guard let oci = OCIMapping.ImageManifest(parsing: bytes), oci.isArtifact,
-                  let id = OCIMapping.hex(ofDigest: oci.config.digest).flatMap(ArtifactID.init) else {
-                throw RemoteError.badAnswer(url: client.display, what: "manifest \(digest), which is not a pvec artifact")
-            }
-            found[digest] = Found(digest: digest, oci: oci, id: id)
-            for p in oci.parentDigests {
-                guard OCIMapping.hex(ofDigest: p) != nil else { throw RemoteError.badAnswer(url: client.display, what: "a parent that is not a digest in \(digest)") }
-                queue.append(p)
-            }
-            for r in try client.referrers(of: digest) {
-                if r.artifactType == OCIMapping.signatureType {
-                    signatureDescriptors.append((digest, r))
-                } else if r.artifactType == OCIMapping.artifactType {
-                    queue.append(r.digest)
+            var next: [String] = []
+            for digest in frontier {
+                guard let (f, referrers) = fetched.with({ $0[digest] }) else { continue }
+                found[digest] = f
+                for p in f.oci.parentDigests where seen.insert(p).inserted { next.append(p) }
+                for r in referrers {
+                    if r.artifactType == OCIMapping.signatureType {
+                        signatureDescriptors.append((digest, r))
+                    } else if r.artifactType == OCIMapping.artifactType, seen.insert(r.digest).inserted {
+                        next.append(r.digest)
+                    }
                 }
             }
+            frontier = next
         }
         // Parents first.
         var order: [Found] = []
@@ -318,5 +358,20 @@ enum OCIRemote {
         }
         try config.save()
         return report
+    }
+}
+
+extension RemoteConfig {
+    /// Clients for the other `oci://` remotes on the same host (and scheme) as `name`, in
+    /// other repositories: where a push may mount blobs from instead of uploading them.
+    func ociMountSources(for name: String) throws -> [OCIClient] {
+        let r = try remote(name)
+        guard let (host, repo) = Self.ociParts(r.url) else { return [] }
+        var out: [OCIClient] = []
+        for (other, o) in remotes.sorted(by: { $0.key < $1.key }) where other != name && o.isOCI && o.plainHTTP == r.plainHTTP {
+            guard let (h, rp) = Self.ociParts(o.url), h == host, rp != repo, !out.contains(where: { $0.repository == rp }) else { continue }
+            out.append(try OCIClient(host: h, repository: rp, plainHTTP: o.plainHTTP, credentials: OCICredentials.login(for: h)))
+        }
+        return out
     }
 }

@@ -37,6 +37,10 @@ public enum RemoteError: Error, Equatable, LocalizedError {
     case unauthorized(host: String, reason: String)
     /// An OCI registry answered something pvec does not accept (wrong digest, not a pvec artifact…).
     case badAnswer(url: String, what: String)
+    /// `pvec login`: the registry refused the username and password; nothing was saved.
+    case loginRefused(host: String, reason: String)
+    /// Docker's `config.json` (credentials) cannot be read or written as it is.
+    case credentialsFile(path: String, reason: String)
 
     public var errorDescription: String? {
         switch self {
@@ -71,9 +75,13 @@ public enum RemoteError: Error, Equatable, LocalizedError {
         case .untaggable(let name, let why):
             return "\(TerminalText.quoted(name)) cannot be pushed to an OCI registry: \(why); push it under another name"
         case .unauthorized(let host, let reason):
-            return "the OCI registry \(host) refused the credentials: \(TerminalText.clipped(reason, limit: 200)); check the auths entry for \(host) in $DOCKER_CONFIG/config.json or ~/.docker/config.json"
+            return "the OCI registry \(host) refused the credentials: \(TerminalText.clipped(reason, limit: 200)); run `pvec login \(host)` (it writes the auths entry for \(host) in $DOCKER_CONFIG/config.json or ~/.docker/config.json)"
         case .badAnswer(let url, let what):
             return "the OCI registry at \(url) sent \(TerminalText.clipped(what, limit: 300)); refused, nothing was stored"
+        case .loginRefused(let host, let reason):
+            return "the OCI registry \(host) refused the login: \(TerminalText.clipped(reason, limit: 200)); nothing was saved"
+        case .credentialsFile(let path, let reason):
+            return "cannot update the Docker config \(path): \(TerminalText.clipped(reason, limit: 200))"
         }
     }
 

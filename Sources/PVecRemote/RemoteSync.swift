@@ -10,6 +10,8 @@ public enum RemoteSync {
     public struct Report: Sendable {
         public var manifests = 0
         public var blobs = 0
+        /// Tensor blobs an OCI registry mounted from another of its repositories (none moved).
+        public var mounted = 0
         /// Bytes of object bodies sent or received.
         public var bytes = 0
         public var names: [(name: String, id: ArtifactID, changed: Bool)] = []
@@ -25,10 +27,10 @@ public enum RemoteSync {
     /// - Throws: `RemoteError.conflict` for a name that moved on the server (its objects are
     ///   sent all the same), `.server`, `.unreachable`; `StoreError` for unknown names.
     public static func push(_ registry: Registry, remote name: String, names: [String], force: Bool = false,
-                            progress: Progress? = nil) throws -> Report {
+                            command: String = "pvec push", progress: Progress? = nil) throws -> Report {
         let progress = progress.map(serialized)
         if try RemoteConfig.load(for: registry).remote(name).isOCI {
-            return try OCIRemote.push(registry, remote: name, names: names, force: force, progress: progress)
+            return try OCIRemote.push(registry, remote: name, names: names, force: force, command: command, progress: progress)
         }
         var config = try RemoteConfig.load(for: registry)
         let client = try config.client(name)

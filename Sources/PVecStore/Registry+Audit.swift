@@ -39,6 +39,25 @@ extension Registry {
                           command: r["command"], actor: r["actor"])
     }
 
+    // MARK: - Remote name moves
+
+    /// Records that a push moved a name on a remote (an OCI tag), as a `remote-tag` row of the
+    /// audit chain: `name` is the pvec name, `old_id`/`new_id` the artifacts the tag named
+    /// before and after (old nil: the tag was new, or named something that is not a pvec
+    /// artifact), and the command ends in
+    /// `[remote <remote> tag <tag> <old digest or -> -> <new digest>]`.
+    ///
+    /// The row changes nothing in this registry's names: it is the local record of what this
+    /// registry did to a shared one, which has no audit log of its own.
+    /// - Throws: `StoreError` when the catalog cannot be written.
+    public func recordRemoteTagMove(remote: String, tag: String, name: String, oldDigest: String?, newDigest: String,
+                                    oldID: ArtifactID?, newID: ArtifactID, command: String, actor: String? = nil) throws {
+        try catalogWrite { db in
+            try appendAudit(db, time: Date().timeIntervalSince1970, action: "remote-tag", name: name, old: oldID, new: newID,
+                            command: command + " [remote \(remote) tag \(tag) \(oldDigest ?? "-") -> \(newDigest)]", actor: actor)
+        }
+    }
+
     // MARK: - Reading
 
     /// Audit-log entries, newest first.

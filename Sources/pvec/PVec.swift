@@ -21,7 +21,7 @@ struct PVec: AsyncParsableCommand {
             Embed.self, Train.self, Eval.self, Demo.self,
             Attempt.self, Attention.self, AMP.self, ComPT.self, MetaInit.self,
             Bundle.self, Key.self, Sign.self, Trust.self, Audit.self, Serve.self, Token.self,
-            Remote.self, Push.self, Pull.self, Clone.self,
+            Remote.self, Push.self, Pull.self, Clone.self, Login.self, Logout.self,
         ]
     )
 

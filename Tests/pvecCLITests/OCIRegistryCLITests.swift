@@ -3,43 +3,7 @@ import PVecTensor
 import XCTest
 
 /// Push, pull and clone against a real OCI registry (Debian's docker-registry, distribution 2.8).
-final class OCIRegistryCLITests: CLITestCase {
-    /// A registry with an init and `count` prompts tuned from it (rows × width, seeds from `seed`).
-    func makeTeam(_ reg: URL, prefix: String, count: Int = 1, seed: UInt64 = 1) throws {
-        try on(reg, "init")
-        try on(reg, "import", try write(TestData.npy(TestData.tensor(rows: 4, width: 8, seed: seed)), "init-\(seed).npy"),
-               "--name", "\(prefix)init", "--kind", "init", "--backbone", "toy")
-        for i in 0..<count {
-            let f = try write(TestData.npy(TestData.tensor(rows: 4, width: 8, seed: seed * 1000 + UInt64(i) + 1)), "p-\(seed)-\(i).npy")
-            try on(reg, "import", f, "--name", "\(prefix)p\(i)", "--init", "\(prefix)init")
-        }
-    }
-
-    func names(_ reg: URL) throws -> [String: String] {
-        let list = try JSONSerialization.jsonObject(with: Data(try on(reg, "ls", "--json").stdout.utf8)) as! [[String: Any]]
-        var out: [String: String] = [:]
-        for a in list { for n in a["names"] as? [String] ?? [] { out[n] = a["id"] as? String } }
-        return out
-    }
-
-    func ids(_ reg: URL) throws -> Set<String> {
-        let list = try JSONSerialization.jsonObject(with: Data(try on(reg, "ls", "--json").stdout.utf8)) as! [[String: Any]]
-        return Set(list.map { $0["id"] as! String })
-    }
-
-    func pushJSON(_ reg: URL, _ args: String...) throws -> [String: Any] {
-        let r = try pvec(["push"] + args + ["--json", "--registry", reg.path], registry: false,
-                         env: ["PVEC_KEYS": keys, "DOCKER_CONFIG": dockerConfig.path])
-        XCTAssertEqual(r.status, 0, r.stderr)
-        return try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as! [String: Any]
-    }
-
-    func tags(_ oci: OCIRegistryProcess, repo: String) throws -> [String] {
-        let r = OCIHTTP.get("\(oci.base)/v2/\(repo)/tags/list")
-        XCTAssertEqual(r.status, 200)
-        return (try JSONSerialization.jsonObject(with: Data(r.body)) as? [String: Any])?["tags"] as? [String] ?? []
-    }
-
+final class OCIRegistryCLITests: OCITestCase {
     // MARK: - Round trip
 
     func testOCIRoundTripKeepsIdsLineageAndSignaturesAndASecondPushMovesNothing() throws {

@@ -9,7 +9,10 @@ extension PVec {
             abstract: "Send names and their lineage to a remote; only objects it lacks move.",
             discussion: """
             A name moves only if the server still has what this registry last saw there;
-            otherwise the push reports a conflict (use --force to overwrite).
+            otherwise the push reports a conflict (use --force to overwrite). On an OCI registry
+            every tag a push moves is recorded in this registry's audit log (`pvec audit`, action
+            remote-tag), and blobs another oci:// remote of the same registry host holds are
+            mounted from it instead of uploaded (`mounted` in the report).
             Example: pvec push hub team-a/mnli
             """)
 
@@ -25,7 +28,7 @@ extension PVec {
         func run() throws {
             let registry = try global.open(readonly: false)
             let report = try RemoteSync.push(registry, remote: remote, names: names, force: force,
-                                             progress: TransferProgress().callback)
+                                             command: GlobalOptions.commandLine, progress: TransferProgress().callback)
             report.show("pushed", json: global.json)
         }
     }

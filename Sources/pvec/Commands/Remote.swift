@@ -102,10 +102,12 @@ struct TransferProgress {
 extension RemoteSync.Report {
     func show(_ verb: String, json: Bool) {
         if json {
-            Output.json(["manifests": .int(Int64(manifests)), "blobs": .int(Int64(blobs)), "bytes": .int(Int64(bytes)),
+            Output.json(["manifests": .int(Int64(manifests)), "blobs": .int(Int64(blobs)), "mounted": .int(Int64(mounted)),
+                         "bytes": .int(Int64(bytes)),
                          "names": .array(names.map { ["name": .string($0.name), "id": .string($0.id.hex), "changed": .bool($0.changed)] })])
         } else {
-            print("\(verb) \(manifests) manifests and \(blobs) blobs (\(bytes) bytes)")
+            let mount = mounted > 0 ? ", \(mounted) blobs mounted from another repository" : ""
+            print("\(verb) \(manifests) manifests and \(blobs) blobs (\(bytes) bytes)\(mount)")
             for n in names { print("  \(n.name) -> \(n.id.short)\(n.changed ? "" : " (unchanged)")") }
         }
     }
