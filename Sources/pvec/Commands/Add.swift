@@ -13,6 +13,7 @@ extension PVec {
             """)
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var peft: PEFTOptions
         @Argument(help: "Vectors (or prompts with a recorded init) to add.") var operands: [String]
         @Option(name: .customLong("lambda"), help: "Scale applied to the sum.") var lambda: Double = 1
         @Option(help: "Materialise INIT + lambda * sum as a prompt.") var onto: String?
@@ -25,7 +26,7 @@ extension PVec {
 
         func run() throws {
             let registry = try global.open()
-            let s = try registry.addVectors(operands, lambda: lambda, onto: onto, name: name, command: GlobalOptions.commandLine)
+            let s = try registry.addVectors(operands, lambda: lambda, onto: onto, name: name, command: GlobalOptions.commandLine, peftConfig: try peft.config())
             Output.report(s, json: global.json)
         }
     }

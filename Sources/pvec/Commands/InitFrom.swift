@@ -19,6 +19,7 @@ extension PVec {
             """)
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var peft: PEFTOptions
         @Option(name: .customLong("similar-to"), help: "The artifact whose neighbours to use.") var similarTo: String
         @Option(help: "How many of the most similar prompts to use.") var top: Int = 1
         @Flag(help: "Weight the average by cosine similarity (SPoT-s).") var weighted = false
@@ -34,7 +35,7 @@ extension PVec {
         func run() throws {
             let registry = try global.open()
             let s = try registry.initFromSimilar(similarTo, top: top, by: by, weighted: weighted,
-                                                 tag: tag, name: name, command: GlobalOptions.commandLine)
+                                                 tag: tag, name: name, command: GlobalOptions.commandLine, peftConfig: try peft.config())
             Output.report(s, json: global.json)
         }
     }

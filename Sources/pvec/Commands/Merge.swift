@@ -26,6 +26,7 @@ extension PVec {
             """)
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var peft: PEFTOptions
         @Argument(help: ArgumentHelp("The method.", valueName: "method")) var method: MergeMethod
         @Argument(help: "Vectors (or prompts) to merge, in order.") var operands: [String] = []
         @Option(help: ArgumentHelp("Comma-separated weights, one per operand (linear, task-arithmetic).", valueName: "w1,w2,..."))
@@ -76,7 +77,7 @@ extension PVec {
 
         func run() throws {
             let registry = try global.open()
-            let s = try registry.merge(operands, recipe: try request().recipe(), raw: raw, name: name, command: GlobalOptions.commandLine)
+            let s = try registry.merge(operands, recipe: try request().recipe(), raw: raw, name: name, command: GlobalOptions.commandLine, peftConfig: try peft.config())
             Output.report(s, json: global.json)
         }
     }

@@ -8,12 +8,13 @@ extension PVec {
             discussion: "Example: pvec neg toxic --name anti-toxic")
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var peft: PEFTOptions
         @Argument(help: "The vector to negate.") var a: String
         @Option(help: "Name for the result.") var name: String?
 
         func run() throws {
             let registry = try global.open()
-            Output.report(try registry.negVector(a, name: name, command: GlobalOptions.commandLine), json: global.json)
+            Output.report(try registry.negVector(a, name: name, command: GlobalOptions.commandLine, peftConfig: try peft.config()), json: global.json)
         }
     }
 }

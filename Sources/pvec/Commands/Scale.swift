@@ -8,6 +8,7 @@ extension PVec {
             discussion: "Example: pvec scale mnli --by 0.5 --name half-mnli")
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var peft: PEFTOptions
         @Argument(help: "The vector to scale.") var a: String
         @Option(help: "The factor.") var by: Double
         @Option(help: "Name for the result.") var name: String?
@@ -18,7 +19,7 @@ extension PVec {
 
         func run() throws {
             let registry = try global.open()
-            Output.report(try registry.scaleVector(a, by: by, name: name, command: GlobalOptions.commandLine), json: global.json)
+            Output.report(try registry.scaleVector(a, by: by, name: name, command: GlobalOptions.commandLine, peftConfig: try peft.config()), json: global.json)
         }
     }
 }

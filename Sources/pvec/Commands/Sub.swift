@@ -8,13 +8,14 @@ extension PVec {
             discussion: "Example: pvec sub movie amazon --name movie-minus-amazon")
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var peft: PEFTOptions
         @Argument(help: "The vector to subtract from.") var a: String
         @Argument(help: "The vector to subtract.") var b: String
         @Option(help: "Name for the result.") var name: String?
 
         func run() throws {
             let registry = try global.open()
-            Output.report(try registry.subVectors(a, b, name: name, command: GlobalOptions.commandLine), json: global.json)
+            Output.report(try registry.subVectors(a, b, name: name, command: GlobalOptions.commandLine, peftConfig: try peft.config()), json: global.json)
         }
     }
 }

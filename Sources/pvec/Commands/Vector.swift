@@ -8,13 +8,14 @@ extension PVec {
             discussion: "Example: pvec vector mnli-tau --tuned mnli --init mnli-init")
 
         @OptionGroup var global: GlobalOptions
+        @OptionGroup var peft: PEFTOptions
         @Argument(help: "Name for the vector.") var name: String?
         @Option(help: "The tuned prompt.") var tuned: String
         @Option(name: .customLong("init"), help: "The init it was tuned from.") var initName: String
 
         func run() throws {
             let registry = try global.open()
-            let s = try registry.makeVector(tuned: tuned, init: initName, name: name, command: GlobalOptions.commandLine)
+            let s = try registry.makeVector(tuned: tuned, init: initName, name: name, command: GlobalOptions.commandLine, peftConfig: try peft.config())
             Output.report(s, json: global.json)
         }
     }
