@@ -38,7 +38,7 @@ extension Registry {
                               backbone: backbone, name: name, command: command, peftConfig: peftConfig)
         }
         try checkVectorOperands(specs, peftConfig: peftConfig)
-        let ops = try specs.map { try vectorOperand($0, store: true, command: command).0 }
+        let ops = try specs.map { try vectorOperand($0, store: true, command: command, peftConfig: peftConfig).0 }
         let backbone = try commonBackbone(ops)
         _ = try commonShape(ops)
         return try derive(kind: .vector, recipe: recipe, parents: ops.map { (.operand, $0) },

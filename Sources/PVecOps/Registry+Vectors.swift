@@ -26,7 +26,9 @@ extension Registry {
     /// lineage; with `store` false (read-only commands) it is computed in memory only.
     ///
     /// - Returns: the operand (for a computed-only vector, the prompt itself) and its tensor.
-    public func vectorOperand(_ spec: String, store: Bool, command: String) throws -> (Operand, Tensor) {
+    ///   - peftConfig: the PEFT config a derived vector exports with (`--peft-config`).
+    public func vectorOperand(_ spec: String, store: Bool, command: String,
+                              peftConfig: [String: JSONValue]? = nil) throws -> (Operand, Tensor) {
         let o = try operand(spec)
         switch o.manifest.kind {
         case .vector:
@@ -45,7 +47,7 @@ extension Registry {
             _ = try commonShape([o, i])
             if store {
                 let (s, t) = try derive(kind: .vector, recipe: VectorRecipe(), parents: [(.tuned, o), (.`init`, i)],
-                                        tensors: nil, backbone: backbone, name: nil, command: command)
+                                        tensors: nil, backbone: backbone, name: nil, command: command, peftConfig: peftConfig)
                 return (Operand(spec: spec, id: s.id, manifest: s.manifest), t)
             }
             return (o, try tensor(o.id).subtracting(try tensor(initID)))
@@ -92,7 +94,7 @@ extension Registry {
         guard !specs.isEmpty else { throw OpsError.tooFewOperands(1) }
         let base = try onto.map { try operand($0) }
         try checkVectorOperands(specs, extra: base.map { [$0] } ?? [], peftConfig: peftConfig)
-        let vectors = try specs.map { try vectorOperand($0, store: true, command: command) }
+        let vectors = try specs.map { try vectorOperand($0, store: true, command: command, peftConfig: peftConfig) }
         var ops = vectors.map(\.0)
         var tensors = vectors.map(\.1)
         var parents: [(role: ParentRole, operand: Operand)] = ops.map { (.operand, $0) }
@@ -118,7 +120,7 @@ extension Registry {
                            peftConfig: [String: JSONValue]? = nil) throws -> Stored {
         if let name { try RefName.validate(name) }
         try checkVectorOperands([a, b], peftConfig: peftConfig)
-        let ops = [try vectorOperand(a, store: true, command: command).0, try vectorOperand(b, store: true, command: command).0]
+        let ops = try [a, b].map { try vectorOperand($0, store: true, command: command, peftConfig: peftConfig).0 }
         let backbone = try commonBackbone(ops)
         _ = try commonShape(ops)
         return try derive(kind: .vector, recipe: SubRecipe(), parents: ops.map { (.operand, $0) },
@@ -130,7 +132,7 @@ extension Registry {
                           peftConfig: [String: JSONValue]? = nil) throws -> Stored {
         if let name { try RefName.validate(name) }
         try checkVectorOperands([a], peftConfig: peftConfig)
-        let o = try vectorOperand(a, store: true, command: command).0
+        let o = try vectorOperand(a, store: true, command: command, peftConfig: peftConfig).0
         return try derive(kind: .vector, recipe: NegRecipe(), parents: [(.operand, o)],
                           backbone: o.manifest.backbone, name: name, command: command, peftConfig: peftConfig)
     }
@@ -140,7 +142,7 @@ extension Registry {
                             peftConfig: [String: JSONValue]? = nil) throws -> Stored {
         if let name { try RefName.validate(name) }
         try checkVectorOperands([a], peftConfig: peftConfig)
-        let o = try vectorOperand(a, store: true, command: command).0
+        let o = try vectorOperand(a, store: true, command: command, peftConfig: peftConfig).0
         return try derive(kind: .vector, recipe: ScaleRecipe(by: s), parents: [(.operand, o)],
                           backbone: o.manifest.backbone, name: name, command: command, peftConfig: peftConfig)
     }

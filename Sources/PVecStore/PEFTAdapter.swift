@@ -268,7 +268,7 @@ public enum PEFTAdapter {
         let weights = encodeWeights(all, metadata: ["format": "pt"])
         try FileIO.makeDirectory(directory, syncParent: false)
         try FileIO.replace(directory.appendingPathComponent(weightsFile), with: weights)
-        try FileIO.replace(configURL, with: PythonJSON.dumps(.object(fields)))
+        try FileIO.replace(configURL, with: PEFTConfigText.dumps(.object(fields)))
     }
 
     /// Safetensors bytes laid out as the safetensors library writes them: tensors ordered by

@@ -73,12 +73,12 @@ final class PEFTAdapterTests: XCTestCase {
 
     /// The config is written as Python's `json.dumps(value, indent=2, sort_keys=True)` (the
     /// expected text is Python 3's output for this value).
-    func testConfigTextIsPythonJSONDumps() {
+    func testConfigTextIsPEFTConfigTextDumps() {
         let v: JSONValue = ["b": [1, .double(2.5), true, .null], "a": ["x": .string("é\u{2028}😀\"\\\n")],
                             "c": .array([]), "d": .object([:]), "e": .double(1e-05), "f": .double(3.0),
                             "g": .double(1e16), "h": .double(123456.789)]
         let python = "{\n  \"a\": {\n    \"x\": \"\\u00e9\\u2028\\ud83d\\ude00\\\"\\\\\\n\"\n  },\n  \"b\": [\n    1,\n    2.5,\n    true,\n    null\n  ],\n  \"c\": [],\n  \"d\": {},\n  \"e\": 1e-05,\n  \"f\": 3.0,\n  \"g\": 1e+16,\n  \"h\": 123456.789\n}"
-        XCTAssertEqual(String(decoding: PythonJSON.dumps(v), as: UTF8.self), python)
+        XCTAssertEqual(String(decoding: PEFTConfigText.dumps(v), as: UTF8.self), python)
     }
 
     func testRefusesBadAdapters() throws {

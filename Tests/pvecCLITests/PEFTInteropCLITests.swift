@@ -117,7 +117,8 @@ final class PEFTInteropCLITests: CLITestCase {
         for op in [["sub", "t5-a", "t5-b"], ["neg", "t5-a"], ["scale", "t5-a", "--by", "2"],
                    ["merge", "ties", "t5-a", "t5-b", "--density", "0.5", "--lambda", "1"]] {
             let name = "d-\(op[0])"
-            try ok(op + ["--name", name])
+            let r = try pvec(op + ["--name", name])
+            XCTAssertEqual(r.status, 0, "\(op[0]): \(r.stderr)")
             let c = try config(try exportPEFT(name, "--allow-vector"))
             XCTAssertEqual(c["task_type"] as? String, "SEQ_2_SEQ_LM", "\(op[0])")
             XCTAssertEqual(c["num_transformer_submodules"] as? Int, 2, "\(op[0])")
@@ -137,7 +138,12 @@ final class PEFTInteropCLITests: CLITestCase {
         let cls = String(decoding: cfgData, as: UTF8.self).replacingOccurrences(of: "\"CAUSAL_LM\"", with: "\"SEQ_CLS\"")
         try Data(cls.utf8).write(to: other.appendingPathComponent("adapter_config.json"))
         try weights.write(to: other.appendingPathComponent("adapter_model.safetensors"))
-        try ok("import", other.path, "--name", "c-cls", "--init", "c-init")
+        let otherInit = workDir.appendingPathComponent("cls-init")
+        try FileManager.default.createDirectory(at: otherInit, withIntermediateDirectories: true)
+        try Data(cls.utf8).write(to: otherInit.appendingPathComponent("adapter_config.json"))
+        try files(Self.fixture("causal-init")).weights.write(to: otherInit.appendingPathComponent("adapter_model.safetensors"))
+        try ok("import", otherInit.path, "--name", "cls-init", "--kind", "init")
+        try ok("import", other.path, "--name", "c-cls", "--init", "cls-init")
         let before = try artifactIDs()
         try refused(["add", "c-tuned", "c-cls", "--name", "bad"], containing: "task_type")
         XCTAssertEqual(try artifactIDs(), before, "a refused add stored something")
@@ -160,7 +166,7 @@ final class PEFTInteropCLITests: CLITestCase {
 
     func testVectorExportAsAdapterIsRefused() throws {
         try importT5()
-        try ok("vector", "--tuned", "t5-a", "--init", "t5-init", "--name", "tau")
+        try ok("scale", "t5-a", "--by", "1", "--name", "tau")
         let out = workDir.appendingPathComponent("tau-adapter").path
         try refused(["export", "tau", "--out", out, "--format", "peft"], containing: "--onto")
         XCTAssertFalse(FileManager.default.fileExists(atPath: out))
@@ -195,6 +201,7 @@ final class PEFTInteropCLITests: CLITestCase {
         XCTAssertNotEqual(dtype.status, 0)
         XCTAssertTrue(dtype.stderr.contains("BF16"), dtype.stderr)
         let zsh = try pvec(["--generate-completion-script", "zsh"], registry: false)
-        XCTAssertTrue(zsh.stdout.contains("safetensors npy peft"), "completion does not offer the formats")
+        XCTAssertTrue(zsh.stdout.contains("___format=('safetensors' 'npy' 'peft')"), "completion does not offer the formats")
+        XCTAssertTrue(zsh.stdout.contains("___dtype=('F32' 'F16' 'BF16' 'F64')"), "completion does not offer the dtypes")
     }
 }

@@ -10,9 +10,9 @@ import Foundation
 /// with `.0` on integral values. There is no trailing newline.
 ///
 /// ```swift
-/// PythonJSON.dumps(["b": 1, "a": [true, .null]])   // "{\n  \"a\": [\n    true,\n    null\n  ],\n  \"b\": 1\n}"
+/// PEFTConfigText.dumps(["b": 1, "a": [true, .null]])   // "{\n  \"a\": [\n    true,\n    null\n  ],\n  \"b\": 1\n}"
 /// ```
-public enum PythonJSON {
+public enum PEFTConfigText {
     /// The text of `value`, as bytes.
     public static func dumps(_ value: JSONValue) -> [UInt8] {
         var out = ""
