@@ -9,7 +9,9 @@ import PVecTensor
 /// as a `module` parent. A derived artifact (vector, add, sub, neg, scale, merge, SPoT init)
 /// carries its parents' profile: the same recipe parameters beside the op's own, and the same
 /// `module` parent. Nothing is added when no parent has a PEFT config, so artifacts made from
-/// `.npy` and safetensors files keep the ids they always had.
+/// `.npy` and safetensors files keep the ids they always had. The typed-recipe contract
+/// (`T(params: p).params == p`) holds for `stripped(recipe)`: these parameters sit beside the
+/// op's own, and the op never reads them.
 ///
 /// ```swift
 /// let p = try AdapterProfile.combine(parents, override: nil, shape: [16, 768])

@@ -76,6 +76,30 @@ final class PEFTInteropCLITests: CLITestCase {
         XCTAssertEqual(try pvec(["verify"]).status, 0)
     }
 
+    /// Two prompts with different heads give a result that can carry neither: refused, unless
+    /// `--peft-config` says what the result is (it then carries no head).
+    func testDifferentHeadsAreRefusedUnlessConfigGiven() throws {
+        try ok("import", Self.fixture("seqcls"), "--name", "cls")
+        let other = workDir.appendingPathComponent("cls2")
+        try FileManager.default.createDirectory(at: other, withIntermediateDirectories: true)
+        let (cfg, weights) = try files(Self.fixture("seqcls"))
+        let file = try SafetensorsFile(bytes: Array(weights))
+        var tensors: [String: Tensor] = [:]
+        for k in file.keys { tensors[k] = try file.tensor(k) }
+        tensors["base_model.classifier.bias"] = Tensor(shape: [2], scalars: [0.25, -0.25])
+        try Data(Safetensors.encode(tensors, metadata: ["format": "pt"])).write(to: other.appendingPathComponent("adapter_model.safetensors"))
+        try cfg.write(to: other.appendingPathComponent("adapter_config.json"))
+        try ok("import", other.path, "--name", "cls2")
+        let before = try artifactIDs()
+        try refused(["merge", "linear", "cls", "cls2", "--weights", "1,1", "--name", "bad"], containing: "modules_to_save")
+        XCTAssertEqual(try artifactIDs(), before)
+        let given = workDir.appendingPathComponent("given.json")
+        try cfg.write(to: given)
+        try ok("merge", "linear", "cls", "cls2", "--weights", "1,1", "--peft-config", given.path, "--name", "soup")
+        let out = try SafetensorsFile(bytes: Array(try files(try exportPEFT("soup")).weights))
+        XCTAssertEqual(out.keys, ["prompt_embeddings"])
+    }
+
     /// BF16 adapters: exported in BF16 by default, through arithmetic too; `--dtype` is
     /// honoured in every format.
     func testBF16IsKeptAndDtypeIsHonoured() throws {
@@ -200,6 +224,11 @@ final class PEFTInteropCLITests: CLITestCase {
         let dtype = try pvec(["export", "x", "--out", "y", "--dtype", "F17"])
         XCTAssertNotEqual(dtype.status, 0)
         XCTAssertTrue(dtype.stderr.contains("BF16"), dtype.stderr)
+        let kind = try pvec(["import", Self.fixture("fe"), "--name", "fe", "--format", "onnx"])
+        XCTAssertNotEqual(kind.status, 0)
+        XCTAssertTrue(kind.stderr.contains("peft"), kind.stderr)
+        try ok("import", Self.fixture("fe") + "/adapter_model.safetensors", "--name", "fe-st", "--format", "safetensors",
+               "--tensor", "prompt_embeddings", "--backbone", "toy")
         let zsh = try pvec(["--generate-completion-script", "zsh"], registry: false)
         XCTAssertTrue(zsh.stdout.contains("___format=('safetensors' 'npy' 'peft')"), "completion does not offer the formats")
         XCTAssertTrue(zsh.stdout.contains("___dtype=('F32' 'F16' 'BF16' 'F64')"), "completion does not offer the dtypes")

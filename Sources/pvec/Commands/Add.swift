@@ -13,11 +13,11 @@ extension PVec {
             """)
 
         @OptionGroup var global: GlobalOptions
-        @OptionGroup var peft: PEFTOptions
         @Argument(help: "Vectors (or prompts with a recorded init) to add.") var operands: [String]
         @Option(name: .customLong("lambda"), help: "Scale applied to the sum.") var lambda: Double = 1
         @Option(help: "Materialise INIT + lambda * sum as a prompt.") var onto: String?
         @Option(help: "Name for the result.") var name: String?
+        @OptionGroup var peft: PEFTOptions
 
         func validate() throws {
             guard !operands.isEmpty else { throw ValidationError("Please name at least one vector to add.") }

@@ -19,13 +19,13 @@ extension PVec {
             """)
 
         @OptionGroup var global: GlobalOptions
-        @OptionGroup var peft: PEFTOptions
         @Option(name: .customLong("similar-to"), help: "The artifact whose neighbours to use.") var similarTo: String
         @Option(help: "How many of the most similar prompts to use.") var top: Int = 1
         @Flag(help: "Weight the average by cosine similarity (SPoT-s).") var weighted = false
         @Option(help: "Compare as prompt or as vector (task vectors).") var by: SimilaritySpace = .prompt
         @Option(help: "Only consider prompts with this tag.") var tag: String?
         @Option(help: "Name for the init.") var name: String?
+        @OptionGroup var peft: PEFTOptions
 
         func validate() throws {
             guard top >= 1 else { throw ValidationError("Please give a --top of at least 1.") }

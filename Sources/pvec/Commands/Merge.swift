@@ -26,7 +26,6 @@ extension PVec {
             """)
 
         @OptionGroup var global: GlobalOptions
-        @OptionGroup var peft: PEFTOptions
         @Argument(help: ArgumentHelp("The method.", valueName: "method")) var method: MergeMethod
         @Argument(help: "Vectors (or prompts) to merge, in order.") var operands: [String] = []
         @Option(help: ArgumentHelp("Comma-separated weights, one per operand (linear, task-arithmetic).", valueName: "w1,w2,..."))
@@ -39,6 +38,7 @@ extension PVec {
         @Option(name: .customLong("t"), help: "Interpolation parameter; 0 gives A, 1 gives B (slerp).") var t: Double?
         @Flag(help: "Interpolate the stored tensors instead of task vectors (slerp).") var raw = false
         @Option(help: "Name for the result.") var name: String?
+        @OptionGroup var peft: PEFTOptions
 
         /// Parsed --weights; nil when absent.
         func parsedWeights() throws -> [Double]? {

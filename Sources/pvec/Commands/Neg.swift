@@ -8,9 +8,9 @@ extension PVec {
             discussion: "Example: pvec neg toxic --name anti-toxic")
 
         @OptionGroup var global: GlobalOptions
-        @OptionGroup var peft: PEFTOptions
         @Argument(help: "The vector to negate.") var a: String
         @Option(help: "Name for the result.") var name: String?
+        @OptionGroup var peft: PEFTOptions
 
         func run() throws {
             let registry = try global.open()

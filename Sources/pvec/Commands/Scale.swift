@@ -8,10 +8,10 @@ extension PVec {
             discussion: "Example: pvec scale mnli --by 0.5 --name half-mnli")
 
         @OptionGroup var global: GlobalOptions
-        @OptionGroup var peft: PEFTOptions
         @Argument(help: "The vector to scale.") var a: String
         @Option(help: "The factor.") var by: Double
         @Option(help: "Name for the result.") var name: String?
+        @OptionGroup var peft: PEFTOptions
 
         func validate() throws {
             guard by.isFinite else { throw ValidationError("Please give a finite --by.") }

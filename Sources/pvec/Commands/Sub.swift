@@ -8,10 +8,10 @@ extension PVec {
             discussion: "Example: pvec sub movie amazon --name movie-minus-amazon")
 
         @OptionGroup var global: GlobalOptions
-        @OptionGroup var peft: PEFTOptions
         @Argument(help: "The vector to subtract from.") var a: String
         @Argument(help: "The vector to subtract.") var b: String
         @Option(help: "Name for the result.") var name: String?
+        @OptionGroup var peft: PEFTOptions
 
         func run() throws {
             let registry = try global.open()

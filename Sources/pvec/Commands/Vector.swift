@@ -8,10 +8,10 @@ extension PVec {
             discussion: "Example: pvec vector mnli-tau --tuned mnli --init mnli-init")
 
         @OptionGroup var global: GlobalOptions
-        @OptionGroup var peft: PEFTOptions
         @Argument(help: "Name for the vector.") var name: String?
         @Option(help: "The tuned prompt.") var tuned: String
         @Option(name: .customLong("init"), help: "The init it was tuned from.") var initName: String
+        @OptionGroup var peft: PEFTOptions
 
         func run() throws {
             let registry = try global.open()
