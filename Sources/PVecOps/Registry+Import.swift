@@ -98,9 +98,11 @@ extension Registry {
         if !loaded.extras.isEmpty {
             parents.append(Parent(.module, try storeAdapterExtras(loaded, backbone: backbone, command: command)))
         }
+        // The element type is kept for adapters only, so re-importing a safetensors or .npy
+        // file gives the id it always gave.
         let recipe = ImportRecipe(format: loaded.format, sha256: loaded.sourceSHA256, key: loaded.key,
                                   peftConfig: loaded.peftConfig?.objectValue, nonfinite: req.allowNonfinite && !t.isFinite,
-                                  dtype: loaded.dtype)
+                                  dtype: loaded.format == .peft ? loaded.dtype : nil)
         var stored = try store(t, kind: req.kind, recipe: recipe.recipe, parents: parents,
                                backbone: backbone, name: req.name, command: command)
         stored.notes = notes

@@ -212,6 +212,9 @@ final class PEFTInteropCLITests: CLITestCase {
         let r = try pvec(["import", path, "--name", "wide", "--backbone", "toy"])
         XCTAssertEqual(r.status, 0, r.stderr)
         XCTAssertTrue(r.stderr.contains("rounded to F32"), "no rounding note: \(r.stderr)")
+        // Only adapters record their element type: a file import's id is what it always was.
+        let recipe = ((try json("show", "wide") as! [String: Any])["manifest"] as! [String: Any])["recipe"] as! [String: Any]
+        XCTAssertEqual(Set((recipe["params"] as! [String: Any]).keys), ["format", "sha256"])
         let quiet = try pvec(["import", try write(NPY.encode(t), "narrow.npy"), "--name", "narrow", "--backbone", "toy"])
         XCTAssertEqual(quiet.stderr, "")
     }

@@ -17,8 +17,9 @@ public struct ImportRecipe: TypedRecipe {
     public var peftConfig: [String: JSONValue]?
     /// NaN or Inf was kept on purpose (`--allow-nonfinite`); recorded only when true.
     public var nonfinite: Bool
-    /// The element type the tensor was saved in, when not F32 (an export writes it back in
-    /// that type); recorded only then, so F32 imports keep the ids they always had.
+    /// The element type a PEFT adapter's prompt was saved in, when not F32 (an export writes it
+    /// back in that type); recorded only then, and only for adapters, so other imports keep
+    /// the ids they always had.
     public var dtype: DType?
     /// For the module holding a PEFT adapter's other tensors (a classifier head): each
     /// tensor's key and the element type it was saved in.
