@@ -7,7 +7,8 @@ import PVecStore
 /// its parents came from adapters that disagree (or from none).
 struct PEFTOptions: ParsableArguments {
     @Option(name: .customLong("peft-config"),
-            help: ArgumentHelp("A PEFT adapter_config.json the result exports with, instead of its parents' (needed when they disagree).",
+            help: ArgumentHelp("A PEFT adapter_config.json the result exports with, instead of its parents'.",
+                               discussion: "Results carry their parents' PEFT config; parents whose configs differ (task type, virtual tokens, submodules, base model) are refused unless this names one. Example: --peft-config ./mnli-adapter/adapter_config.json",
                                valueName: "file"),
             completion: .file(extensions: ["json"]))
     var file: String?
