@@ -51,7 +51,8 @@ public enum Derivation {
         }
         let typed: any TypedRecipe
         do {
-            typed = try decoder.decode(recipe)
+            // The adapter a result carries (`AdapterProfile`) is not an input of the op.
+            typed = try decoder.decode(AdapterProfile.stripped(recipe))
         } catch StoreError.malformedRecipe(let op, let reason) {
             throw OpsError.notRecomputable("recipe \(op): \(reason)")
         }

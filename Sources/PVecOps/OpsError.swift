@@ -25,6 +25,10 @@ public enum OpsError: Error, Equatable, LocalizedError {
     /// A request whose options do not fit together (an option the method does not take, a
     /// required one left out); the text says what to change.
     case invalidRequest(String)
+    /// Two parents came from PEFT adapters that PEFT would load differently; the field says how.
+    case peftMismatch(String, String, field: String)
+    /// A task vector was asked for as a PEFT adapter.
+    case vectorAsAdapter(String)
 
     /// What was refused, naming the artifacts or file and, where there is one, the fix.
     public var errorDescription: String? {
@@ -47,6 +51,10 @@ public enum OpsError: Error, Equatable, LocalizedError {
             return "cannot write \(path): \(why)"
         case .invalidRequest(let what):
             return what
+        case .peftMismatch(let a, let b, let field):
+            return "PEFT adapter mismatch: \(a) and \(b) differ in \(field), so the result would load as neither; combine adapters of one kind, or pass --peft-config FILE to say which adapter the result is"
+        case .vectorAsAdapter(let name):
+            return "\(name) is a task vector (tuned − init), not a prompt: as a PEFT adapter it loads but steers nothing; add it onto an init first (`pvec add \(name) --onto INIT --name P`, then export P), or pass --allow-vector to export the vector itself"
         case .nonFinite(let what):
             return "\(what) contains NaN or Inf; fix the source, or pass --allow-nonfinite to keep it anyway"
         }

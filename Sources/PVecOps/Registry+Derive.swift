@@ -11,6 +11,8 @@ public struct Stored: Sendable {
     public var name: String?
     /// The version of `name` that now points at the artifact (`name@N`); nil without a name.
     public var version: Int?
+    /// Things the user should know that are not errors (an F64 file rounded to F32), one line each.
+    public var notes: [String] = []
 
     /// A write result; `version` is the one `updateRef` returned for `name`.
     public init(id: ArtifactID, manifest: Manifest, name: String? = nil, version: Int? = nil) {
@@ -31,11 +33,16 @@ extension Registry {
     ///   - parents: roles and operands in manifest order (operands must already be checked).
     ///   - name: a ref to move to the result.
     ///   - command: the command line, for the ref history and audit log.
+    ///   - peftConfig: the PEFT adapter config the result exports with (`--peft-config`),
+    ///     instead of the one its parents carry (see `AdapterProfile.combine`).
+    /// - Throws: `OpsError.peftMismatch` when parents from PEFT adapters disagree and no
+    ///   `peftConfig` is given; the errors of `Derivation.compute`.
     public func derive(kind: ArtifactKind, recipe: any TypedRecipe, parents: [(role: ParentRole, operand: Operand)],
                        backbone: Backbone?, name: String?, command: String,
+                       peftConfig: [String: JSONValue]? = nil,
                        embeddingTable: ((Backbone) throws -> Tensor)? = nil) throws -> Stored {
         try derive(kind: kind, recipe: recipe, parents: parents, tensors: nil, backbone: backbone,
-                   name: name, command: command, embeddingTable: embeddingTable).stored
+                   name: name, command: command, peftConfig: peftConfig, embeddingTable: embeddingTable).stored
     }
 
     /// `derive` for callers that already hold the parents' tensors (`tensors`, in parent order;
@@ -43,8 +50,13 @@ extension Registry {
     /// SHA-256, so `pvec add` should not read back what it has just computed.
     func derive(kind: ArtifactKind, recipe: any TypedRecipe, parents: [(role: ParentRole, operand: Operand)],
                 tensors: [Tensor]?, backbone: Backbone?, name: String?, command: String,
+                peftConfig: [String: JSONValue]? = nil,
                 embeddingTable: ((Backbone) throws -> Tensor)? = nil) throws -> (stored: Stored, tensor: Tensor) {
-        precondition(tensors == nil || tensors!.count == parents.count, "one tensor per parent")
+        precondition(tensors == nil || tensors?.count == parents.count, "one tensor per parent")
+        var profile = try AdapterProfile.combine(parents, override: peftConfig,
+                                                 shape: parents.first { $0.role != .module }?.operand.manifest.shape)
+        // An init starts a training run, which trains its own head.
+        if kind == .`init` { profile.head = nil }
         let inputs = try parents.enumerated().map { k, p in
             (role: p.role, tensor: try tensors?[k] ?? tensor(p.operand.id))
         }
@@ -52,8 +64,8 @@ extension Registry {
         if !result.isFinite {
             throw OpsError.nonFinite("the result of \(type(of: recipe).op)")
         }
-        let stored = try store(result, kind: kind, recipe: recipe.recipe,
-                               parents: parents.map { Parent($0.role, $0.operand.id) },
+        let stored = try store(result, kind: kind, recipe: profile.applied(to: recipe.recipe),
+                               parents: parents.map { Parent($0.role, $0.operand.id) } + profile.parents,
                                backbone: backbone, name: name, command: command)
         return (stored, result)
     }

@@ -18,6 +18,8 @@ public struct ImportRequest: Sendable {
     public var key: String?
     /// Keep NaN or Inf rather than refuse; recorded as `nonfinite` only if the tensor holds one.
     public var allowNonfinite = false
+    /// The format to read the path as; nil guesses from the path (a directory is a PEFT adapter).
+    public var format: TensorFileFormat?
 
     /// A request to import `url` as a prompt named `name`; set the other fields as needed.
     ///
@@ -45,7 +47,7 @@ extension Registry {
             throw OpsError.wrongKind(req.url.lastPathComponent, req.kind, expected: "init, prompt or vector")
         }
         try RefName.validate(req.name)
-        let loaded = try LoadedTensor.read(req.url, key: req.key)
+        let loaded = try LoadedTensor.read(req.url, key: req.key, format: req.format)
         var t = loaded.tensor
         if t.shape.rank == 1 { t = try t.reshaped([1, t.count]) }
         guard t.shape.rank == 2 else {
@@ -58,6 +60,9 @@ extension Registry {
             throw OpsError.nonFinite(req.url.lastPathComponent)
         }
         var parents: [Parent] = []
+        if !req.allowNonfinite, let bad = loaded.extras.keys.sorted().first(where: { !(loaded.extras[$0]?.tensor.isFinite ?? true) }) {
+            throw OpsError.nonFinite("\(req.url.lastPathComponent) (tensor \(TerminalText.quoted(bad)))")
+        }
         if let c = loaded.peftConfig, let field = TerminalText.firstUnsafeString(in: c) {
             throw StoreError.invalidAdapter(path: req.url.path, reason: "config field \(field) holds control characters; pvec keeps only printable text")
         }
@@ -84,36 +89,91 @@ extension Registry {
             parents.append(Parent(.`init`, i.id))
         }
         if backbone == nil {
-            backbone = Backbone(model: backboneID ?? "unknown", width: t.shape.width)
+            backbone = Backbone(model: backboneID ?? Backbone.unknownModel, width: t.shape.width)
         }
+        var notes: [String] = []
+        if loaded.dtype == .f64 || loaded.extras.values.contains(where: { $0.dtype == .f64 }) {
+            notes.append("note: \(req.url.lastPathComponent) holds F64 values; pvec stores F32, so they were rounded to F32")
+        }
+        if !loaded.extras.isEmpty {
+            parents.append(Parent(.module, try storeAdapterExtras(loaded, backbone: backbone, command: command)))
+        }
+        // The element type is kept for adapters only, so re-importing a safetensors or .npy
+        // file gives the id it always gave.
         let recipe = ImportRecipe(format: loaded.format, sha256: loaded.sourceSHA256, key: loaded.key,
-                                  peftConfig: loaded.peftConfig?.objectValue, nonfinite: req.allowNonfinite && !t.isFinite)
-        return try store(t, kind: req.kind, recipe: recipe.recipe, parents: parents,
-                         backbone: backbone, name: req.name, command: command)
+                                  peftConfig: loaded.peftConfig?.objectValue, nonfinite: req.allowNonfinite && !t.isFinite,
+                                  dtype: loaded.format == .peft ? loaded.dtype : nil)
+        var stored = try store(t, kind: req.kind, recipe: recipe.recipe, parents: parents,
+                               backbone: backbone, name: req.name, command: command)
+        stored.notes = notes
+        return stored
+    }
+
+    /// Stores a PEFT adapter's tensors besides `prompt_embeddings` as one `module` artifact
+    /// (recipe `import` with `dtypes`, the element type of each), which the prompt links as
+    /// its `module` parent; export writes them back bit for bit.
+    private func storeAdapterExtras(_ loaded: LoadedTensor, backbone: Backbone?, command: String) throws -> ArtifactID {
+        var tensors = loaded.extras.mapValues(\.tensor)
+        guard tensors["tensor"] == nil else {
+            throw StoreError.invalidAdapter(path: PEFTAdapter.weightsFile, reason: "a tensor named \"tensor\" besides prompt_embeddings is not supported")
+        }
+        let packed = tensors.keys.sorted().flatMap { tensors[$0]?.scalars ?? [] }
+        tensors["tensor"] = Tensor(shape: [packed.count], scalars: packed)
+        let blob = try putBlob(tensors)
+        let recipe = ImportRecipe(format: loaded.format, sha256: loaded.sourceSHA256,
+                                  dtypes: loaded.extras.mapValues(\.dtype))
+        let m = Manifest(kind: .module, blob: blob, shape: [packed.count], backbone: backbone,
+                         parents: [], recipe: recipe.recipe)
+        return try writeManifest(m)
     }
 
     /// Writes an artifact's tensor as safetensors, .npy or a PEFT adapter directory.
     ///
     /// Files are written to a temp file and renamed, so a failed export leaves nothing behind.
+    /// A PEFT export writes the adapter config the artifact carries (`AdapterProfile`), its
+    /// backbone as `base_model_name_or_path` (null when unknown), and its other tensors (a
+    /// classifier head) in the element types they were imported in.
     /// - Parameters:
-    ///   - dtype: F32 (default), F16, BF16 or F64 for safetensors and npy.
-    public func export(_ spec: String, to url: URL, format: TensorFileFormat, dtype: DType = .f32) throws -> ArtifactID {
+    ///   - dtype: F32, F16, BF16 or F64; nil writes the type the artifact was imported in
+    ///     (carried through arithmetic), else F32 (and F32 for .npy, which has no BF16).
+    ///   - key: the tensor's key in a safetensors file (default `prompt_embeddings`).
+    ///   - allowVector: write a task vector as a PEFT adapter (refused otherwise).
+    /// - Throws: `OpsError.vectorAsAdapter` for a vector without `allowVector`; file errors.
+    public func export(_ spec: String, to url: URL, format: TensorFileFormat, dtype: DType? = nil,
+                       key: String = PEFTAdapter.tensorKey, allowVector: Bool = false) throws -> ArtifactID {
         let o = try operand(spec)
         guard o.manifest.blob != nil else {
             throw OpsError.wrongKind(spec, o.manifest.kind, expected: "an artifact with a tensor")
         }
+        if format == .peft && o.manifest.kind == .vector && !allowVector {
+            throw OpsError.vectorAsAdapter(spec)
+        }
+        let profile = AdapterProfile.of(o.manifest)
         let t = try tensor(o.id)
         switch format {
         case .safetensors:
             var meta = ["pvec_id": o.id.hex, "pvec_kind": o.manifest.kind.rawValue]
             if let b = o.manifest.backbone { meta["backbone"] = b.model }
-            try AtomicFile.write(Safetensors.encode(["tensor": t], dtype: dtype, metadata: meta), to: url)
+            guard !key.isEmpty, key != "__metadata__" else {
+                throw OpsError.invalidRequest("a safetensors key must be a non-empty name other than __metadata__; give --key NAME")
+            }
+            try AtomicFile.write(Safetensors.encode([key: t], dtype: dtype ?? profile.dtype ?? .f32, metadata: meta), to: url)
         case .npy:
-            try AtomicFile.write(NPY.encode(t, dtype: dtype), to: url)
+            let d = dtype ?? (profile.dtype == .bf16 ? .f32 : profile.dtype ?? .f32)
+            try AtomicFile.write(NPY.encode(t, dtype: d), to: url)
         case .peft:
-            // The adapter config an imported PEFT adapter came with; other artifacts have none.
-            let config = (try? ImportRecipe(o.manifest.recipe))?.peftConfig.map(JSONValue.object)
-            try PEFTAdapter.write(tensor: t, config: config, baseModel: o.manifest.backbone?.model, to: url)
+            var extras: [String: PEFTAdapter.Extra] = [:]
+            if let head = profile.head {
+                let m = try manifest(head)
+                if let types = (try? ImportRecipe(m.recipe))?.dtypes, let b = m.blob {
+                    for (k, v) in try blob(b) where k != "tensor" {
+                        extras[k] = PEFTAdapter.Extra(tensor: v, dtype: types[k] ?? .f32)
+                    }
+                }
+            }
+            let model = o.manifest.backbone.map(\.model).flatMap { $0 == Backbone.unknownModel ? nil : $0 }
+            try PEFTAdapter.write(tensor: t, dtype: dtype ?? profile.dtype ?? .f32, extras: extras,
+                                  config: profile.config.map(JSONValue.object), baseModel: model, to: url)
         }
         return o.id
     }

@@ -24,7 +24,7 @@ extension Registry {
     ///
     /// - Throws: `AlgebraError` for bad parameters, `OpsError` for operands that do not fit.
     public func merge(_ specs: [String], recipe: MergeRecipe, raw: Bool = false,
-                      name: String?, command: String) throws -> Stored {
+                      name: String?, command: String, peftConfig: [String: JSONValue]? = nil) throws -> Stored {
         if let name { try RefName.validate(name) }
         try recipe.check(operandCount: specs.count)
         var asStored = raw
@@ -35,14 +35,14 @@ extension Registry {
             let backbone = try commonBackbone(ops)
             _ = try commonShape(ops)
             return try derive(kind: kind, recipe: recipe, parents: ops.map { (.operand, $0) },
-                              backbone: backbone, name: name, command: command)
+                              backbone: backbone, name: name, command: command, peftConfig: peftConfig)
         }
-        try checkVectorOperands(specs)
-        let ops = try specs.map { try vectorOperand($0, store: true, command: command).0 }
+        try checkVectorOperands(specs, peftConfig: peftConfig)
+        let ops = try specs.map { try vectorOperand($0, store: true, command: command, peftConfig: peftConfig).0 }
         let backbone = try commonBackbone(ops)
         _ = try commonShape(ops)
         return try derive(kind: .vector, recipe: recipe, parents: ops.map { (.operand, $0) },
-                          backbone: backbone, name: name, command: command)
+                          backbone: backbone, name: name, command: command, peftConfig: peftConfig)
     }
 
     /// The kind of a merge of stored tensors: vector when every operand is a vector, prompt

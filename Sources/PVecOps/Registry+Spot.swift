@@ -100,7 +100,8 @@ extension Registry {
     /// - Throws: as `similar`, and `AlgebraError.invalidParameter` when too few prompts qualify
     ///   or a weighted average meets a non-positive cosine.
     public func initFromSimilar(_ spec: String, top: Int, by space: SimilaritySpace, weighted: Bool,
-                                tag: String? = nil, name: String?, command: String) throws -> Stored {
+                                tag: String? = nil, name: String?, command: String,
+                                peftConfig: [String: JSONValue]? = nil) throws -> Stored {
         if let name { try RefName.validate(name) }
         let op = "init-from"
         guard top >= 1 else {
@@ -121,7 +122,7 @@ extension Registry {
         _ = try commonShape(sources)
         let recipe = SpotRecipe(scores: ranked.map(\.cosine), weighted: weighted, space: space, similarTo: q.id, amongTag: tag)
         return try derive(kind: .`init`, recipe: recipe, parents: sources.map { (.source, $0) },
-                          backbone: backbone, name: name, command: command)
+                          backbone: backbone, name: name, command: command, peftConfig: peftConfig)
     }
 
     private func backboneFits(_ a: Backbone?, _ b: Backbone?) -> Bool {

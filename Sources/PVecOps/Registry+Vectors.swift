@@ -5,7 +5,8 @@ extension Registry {
     /// Records tau = tuned − init as a `vector` artifact (Belanec et al. 2024).
     ///
     /// - Throws: `OpsError` when kinds, shapes or backbones do not fit.
-    public func makeVector(tuned: String, init initSpec: String, name: String?, command: String) throws -> Stored {
+    public func makeVector(tuned: String, init initSpec: String, name: String?, command: String,
+                           peftConfig: [String: JSONValue]? = nil) throws -> Stored {
         if let name { try RefName.validate(name) }
         let t = try operand(tuned)
         let i = try operand(initSpec)
@@ -14,7 +15,8 @@ extension Registry {
         let backbone = try commonBackbone([t, i])
         _ = try commonShape([t, i])
         return try derive(kind: .vector, recipe: VectorRecipe(),
-                          parents: [(.tuned, t), (.`init`, i)], backbone: backbone, name: name, command: command)
+                          parents: [(.tuned, t), (.`init`, i)], backbone: backbone, name: name, command: command,
+                          peftConfig: peftConfig)
     }
 
     /// The artifact to use where a task vector is wanted.
@@ -24,7 +26,9 @@ extension Registry {
     /// lineage; with `store` false (read-only commands) it is computed in memory only.
     ///
     /// - Returns: the operand (for a computed-only vector, the prompt itself) and its tensor.
-    public func vectorOperand(_ spec: String, store: Bool, command: String) throws -> (Operand, Tensor) {
+    ///   - peftConfig: the PEFT config a derived vector exports with (`--peft-config`).
+    public func vectorOperand(_ spec: String, store: Bool, command: String,
+                              peftConfig: [String: JSONValue]? = nil) throws -> (Operand, Tensor) {
         let o = try operand(spec)
         switch o.manifest.kind {
         case .vector:
@@ -43,7 +47,7 @@ extension Registry {
             _ = try commonShape([o, i])
             if store {
                 let (s, t) = try derive(kind: .vector, recipe: VectorRecipe(), parents: [(.tuned, o), (.`init`, i)],
-                                        tensors: nil, backbone: backbone, name: nil, command: command)
+                                        tensors: nil, backbone: backbone, name: nil, command: command, peftConfig: peftConfig)
                 return (Operand(spec: spec, id: s.id, manifest: s.manifest), t)
             }
             return (o, try tensor(o.id).subtracting(try tensor(initID)))
@@ -55,35 +59,42 @@ extension Registry {
     /// Resolves every spec and checks, from manifests alone, that each is a vector or a prompt
     /// with a recorded init and that all share one backbone and shape. Run before anything is
     /// stored, so a refused command leaves the registry as it was.
-    func checkVectorOperands(_ specs: [String], extra: [Operand] = []) throws {
+    ///
+    /// The PEFT adapters they come from must agree too (`AdapterProfile.combine`), unless
+    /// `peftConfig` says what the result is.
+    func checkVectorOperands(_ specs: [String], extra: [Operand] = [], peftConfig: [String: JSONValue]? = nil) throws {
         var sources: [Operand] = []
+        var adapters: [(role: ParentRole, operand: Operand)] = extra.map { (.`init`, $0) }
         for spec in specs {
             let o = try operand(spec)
             switch o.manifest.kind {
             case .vector:
-                break
+                adapters.append((.operand, o))
             case .prompt, .`init`:
                 guard let i = o.initParent else { throw OpsError.noRecordedInit(spec) }
                 let im = Operand(spec: "\(spec)'s init", id: i, manifest: try manifest(i))
                 _ = try commonBackbone([o, im])
                 _ = try commonShape([o, im])
+                adapters += [(.operand, o), (.`init`, im)]
             default:
                 throw OpsError.wrongKind(spec, o.manifest.kind, expected: "a vector or a prompt with a recorded init")
             }
             sources.append(o)
         }
         _ = try commonBackbone(sources + extra)
-        _ = try commonShape(sources + extra)
+        let shape = try commonShape(sources + extra)
+        _ = try AdapterProfile.combine(adapters, override: peftConfig, shape: shape)
     }
 
     /// tau₁ + … + tauₙ scaled by λ, optionally materialised onto an init
     /// (Belanec et al. 2024, eq. 6: P = P_init + λ Σ τ_i).
-    public func addVectors(_ specs: [String], lambda: Double, onto: String?, name: String?, command: String) throws -> Stored {
+    public func addVectors(_ specs: [String], lambda: Double, onto: String?, name: String?, command: String,
+                           peftConfig: [String: JSONValue]? = nil) throws -> Stored {
         if let name { try RefName.validate(name) }
         guard !specs.isEmpty else { throw OpsError.tooFewOperands(1) }
         let base = try onto.map { try operand($0) }
-        try checkVectorOperands(specs, extra: base.map { [$0] } ?? [])
-        let vectors = try specs.map { try vectorOperand($0, store: true, command: command) }
+        try checkVectorOperands(specs, extra: base.map { [$0] } ?? [], peftConfig: peftConfig)
+        let vectors = try specs.map { try vectorOperand($0, store: true, command: command, peftConfig: peftConfig) }
         var ops = vectors.map(\.0)
         var tensors = vectors.map(\.1)
         var parents: [(role: ParentRole, operand: Operand)] = ops.map { (.operand, $0) }
@@ -100,35 +111,39 @@ extension Registry {
         let backbone = try commonBackbone(ops)
         _ = try commonShape(ops)
         return try derive(kind: kind, recipe: AddRecipe(lambda: lambda),
-                          parents: parents, tensors: tensors, backbone: backbone, name: name, command: command).stored
+                          parents: parents, tensors: tensors, backbone: backbone, name: name, command: command,
+                          peftConfig: peftConfig).stored
     }
 
     /// tau_a − tau_b.
-    public func subVectors(_ a: String, _ b: String, name: String?, command: String) throws -> Stored {
+    public func subVectors(_ a: String, _ b: String, name: String?, command: String,
+                           peftConfig: [String: JSONValue]? = nil) throws -> Stored {
         if let name { try RefName.validate(name) }
-        try checkVectorOperands([a, b])
-        let ops = [try vectorOperand(a, store: true, command: command).0, try vectorOperand(b, store: true, command: command).0]
+        try checkVectorOperands([a, b], peftConfig: peftConfig)
+        let ops = try [a, b].map { try vectorOperand($0, store: true, command: command, peftConfig: peftConfig).0 }
         let backbone = try commonBackbone(ops)
         _ = try commonShape(ops)
         return try derive(kind: .vector, recipe: SubRecipe(), parents: ops.map { (.operand, $0) },
-                          backbone: backbone, name: name, command: command)
+                          backbone: backbone, name: name, command: command, peftConfig: peftConfig)
     }
 
     /// −tau.
-    public func negVector(_ a: String, name: String?, command: String) throws -> Stored {
+    public func negVector(_ a: String, name: String?, command: String,
+                          peftConfig: [String: JSONValue]? = nil) throws -> Stored {
         if let name { try RefName.validate(name) }
-        try checkVectorOperands([a])
-        let o = try vectorOperand(a, store: true, command: command).0
+        try checkVectorOperands([a], peftConfig: peftConfig)
+        let o = try vectorOperand(a, store: true, command: command, peftConfig: peftConfig).0
         return try derive(kind: .vector, recipe: NegRecipe(), parents: [(.operand, o)],
-                          backbone: o.manifest.backbone, name: name, command: command)
+                          backbone: o.manifest.backbone, name: name, command: command, peftConfig: peftConfig)
     }
 
     /// s · tau.
-    public func scaleVector(_ a: String, by s: Double, name: String?, command: String) throws -> Stored {
+    public func scaleVector(_ a: String, by s: Double, name: String?, command: String,
+                            peftConfig: [String: JSONValue]? = nil) throws -> Stored {
         if let name { try RefName.validate(name) }
-        try checkVectorOperands([a])
-        let o = try vectorOperand(a, store: true, command: command).0
+        try checkVectorOperands([a], peftConfig: peftConfig)
+        let o = try vectorOperand(a, store: true, command: command, peftConfig: peftConfig).0
         return try derive(kind: .vector, recipe: ScaleRecipe(by: s), parents: [(.operand, o)],
-                          backbone: o.manifest.backbone, name: name, command: command)
+                          backbone: o.manifest.backbone, name: name, command: command, peftConfig: peftConfig)
     }
 }

@@ -33,34 +33,42 @@ public struct LoadedTensor: Sendable {
     public var key: String?
     /// The adapter config of a PEFT directory, kept so export can write it back.
     public var peftConfig: JSONValue?
+    /// The element type the tensor was saved in (it is read as F32).
+    public var dtype: DType = .f32
+    /// A PEFT adapter's other tensors (`modules_to_save`: a classifier head), by key.
+    public var extras: [String: PEFTAdapter.Extra] = [:]
 
     /// Reads a safetensors file, .npy file or PEFT adapter directory.
     ///
     /// - Parameters:
     ///   - key: the tensor to take from a safetensors file holding several.
-    public static func read(_ url: URL, key: String?) throws -> LoadedTensor {
+    ///   - format: the format to read it as; nil guesses (`TensorFileFormat.detect`).
+    public static func read(_ url: URL, key: String?, format asked: TensorFileFormat? = nil) throws -> LoadedTensor {
         // Before `detect` opens it: a FIFO or device would block or never end.
         switch try FileKind.of(url) {
         case .regular, .directory: break
         case .other: throw OpsError.unreadable(url.path, "not a regular file (pvec imports files and PEFT adapter directories)")
         }
-        let format = TensorFileFormat.detect(url)
+        let format = asked ?? TensorFileFormat.detect(url)
         switch format {
         case .peft:
             let adapter = try PEFTAdapter.read(directory: url)
             let weights = try readBytes(url.appendingPathComponent(PEFTAdapter.weightsFile))
             return LoadedTensor(tensor: adapter.tensor, format: .peft, sourceSHA256: Digest.sha256Hex(weights),
-                                key: PEFTAdapter.tensorKey, peftConfig: adapter.config)
+                                key: PEFTAdapter.tensorKey, peftConfig: adapter.config,
+                                dtype: adapter.dtype, extras: adapter.extras)
         case .npy:
             let bytes = try readBytes(url)
             return LoadedTensor(tensor: try NPY.decode(bytes), format: .npy, sourceSHA256: Digest.sha256Hex(bytes),
-                                key: nil, peftConfig: nil)
+                                key: nil, peftConfig: nil, dtype: try NPY.header(of: bytes).dtype)
         case .safetensors:
             let bytes = try readBytes(url)
             let file = try SafetensorsFile(bytes: bytes)
             let t = try file.tensor(key: key)
+            let taken = key ?? file.keys.first
             return LoadedTensor(tensor: t, format: .safetensors, sourceSHA256: Digest.sha256Hex(bytes),
-                                key: key ?? file.keys.first, peftConfig: nil)
+                                key: taken, peftConfig: nil,
+                                dtype: file.entries.first { $0.name == taken }?.dtype ?? .f32)
         }
     }
 

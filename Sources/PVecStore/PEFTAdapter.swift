@@ -23,13 +23,36 @@ public enum PEFTAdapter {
     /// The only `peft_type` pvec reads or writes.
     public static let peftType = "PROMPT_TUNING"
 
+    /// A tensor of an adapter's weights file besides `prompt_embeddings` (a `SEQ_CLS`
+    /// adapter's classifier head, any `modules_to_save` module), with the element type it was
+    /// saved in, so an export writes it back bit for bit.
+    public struct Extra: Sendable, Equatable {
+        /// The tensor, widened to Float32 (exact for F16 and BF16).
+        public var tensor: Tensor
+        /// The element type in the weights file: F16, BF16, F32 or F64.
+        public var dtype: DType
+
+        /// A tensor written as `dtype`.
+        public init(tensor: Tensor, dtype: DType) {
+            self.tensor = tensor
+            self.dtype = dtype
+        }
+    }
+
     /// A read adapter: the prompt and the config exactly as it came in.
     public struct Contents: Sendable, Equatable {
         /// `[num_virtual_tokens * num_transformer_submodules, token_dim]`.
         public var tensor: Tensor
         /// The config as read, unknown fields included, so an export can keep them.
         public var config: JSONValue
+        /// The element type `prompt_embeddings` was saved in.
+        public var dtype: DType
+        /// Every other tensor of the weights file, by key.
+        public var extras: [String: Extra]
     }
+
+    /// Element types pvec reads from an adapter: the floating-point ones it can widen to F32.
+    public static let readableDTypes: Set<DType> = [.f16, .bf16, .f32, .f64]
 
     // MARK: - Reading
 
@@ -45,19 +68,10 @@ public enum PEFTAdapter {
         guard FileManager.default.fileExists(atPath: configURL.path) else {
             throw bad(directory, "no \(configFile) in the directory (is it a PEFT adapter saved with save_pretrained?)")
         }
-        let config: JSONValue
-        let configBytes = try readRegularFile(configURL, limit: maxConfigBytes)
-        do {
-            config = try JSONValue.parse(configBytes)
-        } catch {
-            throw bad(configURL, "\(error)")
+        let config = try parseConfig(try readRegularFile(configURL, limit: maxConfigBytes), configURL)
+        guard let tokens = try positiveInt(config, "num_virtual_tokens", required: true, configURL) else {
+            throw bad(configURL, "num_virtual_tokens is missing")
         }
-        guard config.objectValue != nil else { throw bad(configURL, "the config is not a JSON object") }
-        let type = config["peft_type"]?.stringValue
-        guard type == peftType else {
-            throw bad(configURL, "peft_type is \(config["peft_type"].map { String($0.canonicalString.prefix(40)) } ?? "missing"), pvec reads \(peftType) adapters only")
-        }
-        let tokens = try positiveInt(config, "num_virtual_tokens", required: true, configURL)!
         let submodules = try positiveInt(config, "num_transformer_submodules", required: false, configURL)
             ?? (config["task_type"]?.stringValue == "SEQ_2_SEQ_LM" ? 2 : 1)
         let width = try positiveInt(config, "token_dim", required: false, configURL)
@@ -70,9 +84,18 @@ public enum PEFTAdapter {
             throw bad(weightsURL, "missing")
         }
         let tensor: Tensor
+        var dtype = DType.f32
+        var extras: [String: Extra] = [:]
         do {
             let file = try SafetensorsFile(bytes: try readRegularFile(weightsURL, limit: nil))
             tensor = try file.tensor(tensorKey)
+            for e in file.entries {
+                guard readableDTypes.contains(e.dtype) else {
+                    throw bad(weightsURL, "tensor \(TerminalText.quoted(e.name)) is \(e.dtype.rawValue); pvec keeps an adapter's F16, BF16, F32 and F64 tensors only")
+                }
+                if e.name == tensorKey { dtype = e.dtype; continue }
+                extras[e.name] = Extra(tensor: try file.tensor(e.name), dtype: e.dtype)
+            }
         } catch let e as TensorError {
             throw bad(weightsURL, e.localizedDescription)
         }
@@ -86,11 +109,58 @@ public enum PEFTAdapter {
         if let width, tensor.shape.width != width {
             throw bad(weightsURL, "\(tensorKey) has width \(tensor.shape.width), but the config says token_dim \(width)")
         }
-        return Contents(tensor: tensor, config: config)
+        return Contents(tensor: tensor, config: config, dtype: dtype, extras: extras)
     }
 
     /// The largest `adapter_config.json` read (PEFT writes about 1 KB).
     public static let maxConfigBytes = 1 << 20
+
+    /// Reads an adapter config on its own (`--peft-config FILE`): a JSON object whose
+    /// `peft_type` is PROMPT_TUNING, holding printable text only.
+    ///
+    /// - Throws: `StoreError.invalidAdapter` naming the file and the problem.
+    public static func readConfig(_ url: URL) throws -> [String: JSONValue] {
+        let config = try parseConfig(try readRegularFile(url, limit: maxConfigBytes), url)
+        _ = try positiveInt(config, "num_virtual_tokens", required: false, url)
+        _ = try positiveInt(config, "num_transformer_submodules", required: false, url)
+        _ = try positiveInt(config, "token_dim", required: false, url)
+        if let field = TerminalText.firstUnsafeString(in: config) {
+            throw StoreError.invalidAdapter(path: url.path, reason: "config field \(field) holds control characters; pvec keeps only printable text")
+        }
+        return config.objectValue ?? [:]
+    }
+
+    /// Checks that a config describes a prompt of `rows` × `width`: `num_virtual_tokens` ×
+    /// `num_transformer_submodules` rows (when it says) and `token_dim` columns (when it says).
+    ///
+    /// - Throws: `StoreError.invalidAdapter` naming `what` and the field that does not fit.
+    public static func checkFits(_ config: [String: JSONValue], rows: Int, width: Int, what: String) throws {
+        let c = JSONValue.object(config), url = URL(fileURLWithPath: what)
+        let submodules = try positiveInt(c, "num_transformer_submodules", required: false, url)
+            ?? (config["task_type"]?.stringValue == "SEQ_2_SEQ_LM" ? 2 : 1)
+        if let tokens = try positiveInt(c, "num_virtual_tokens", required: false, url), tokens * submodules != rows {
+            throw StoreError.invalidAdapter(path: what, reason: "num_virtual_tokens \(tokens) × num_transformer_submodules \(submodules) is not the prompt's \(rows) rows")
+        }
+        if let w = try positiveInt(c, "token_dim", required: false, url), w != width {
+            throw StoreError.invalidAdapter(path: what, reason: "token_dim \(w) is not the prompt's width \(width)")
+        }
+    }
+
+    /// A config's JSON: an object whose `peft_type` is PROMPT_TUNING.
+    static func parseConfig(_ bytes: [UInt8], _ url: URL) throws -> JSONValue {
+        func bad(_ why: String) -> StoreError { .invalidAdapter(path: url.path, reason: why) }
+        let config: JSONValue
+        do {
+            config = try JSONValue.parse(bytes)
+        } catch {
+            throw bad("\(error)")
+        }
+        guard config.objectValue != nil else { throw bad("the config is not a JSON object") }
+        guard config["peft_type"]?.stringValue == peftType else {
+            throw bad("peft_type is \(config["peft_type"].map { String($0.canonicalString.prefix(40)) } ?? "missing"), pvec reads \(peftType) adapters only")
+        }
+        return config
+    }
 
     /// A regular file's bytes (following links); a FIFO, device or oversized config is refused
     /// without blocking or reading it whole.
@@ -148,20 +218,33 @@ public enum PEFTAdapter {
         ]
     }
 
-    /// Writes an adapter directory PEFT loads (`PeftModel.from_pretrained`).
+    /// Writes an adapter directory PEFT loads (`PeftModel.from_pretrained`), in the bytes
+    /// `save_pretrained` writes: the weights as safetensors with `{"format": "pt"}`, tensors laid
+    /// out as the safetensors library does (by element type, widest first, then by key), and
+    /// the config as `json.dumps(config, indent=2, sort_keys=True)`.
     ///
     /// The config keeps every field of `config` (when given) and sets the dimensions from the
     /// tensor: `num_virtual_tokens = rows / num_transformer_submodules`, `token_dim = width`.
     /// Files are written to temp names and renamed, so a failed export leaves no half adapter.
     /// - Parameters:
-    ///   - baseModel: used for `base_model_name_or_path` when the config has none.
+    ///   - dtype: the element type of `prompt_embeddings` (F32, F16, BF16 or F64).
+    ///   - extras: other tensors to write beside it (a classifier head), each in its own type.
+    ///   - baseModel: `base_model_name_or_path`; nil keeps the config's, or writes null.
     /// - Throws: `StoreError.invalidAdapter` when the tensor does not fit the config.
-    public static func write(tensor: Tensor, config: JSONValue?, baseModel: String?, to directory: URL) throws {
+    public static func write(tensor: Tensor, dtype: DType = .f32, extras: [String: Extra] = [:],
+                             config: JSONValue?, baseModel: String?, to directory: URL) throws {
         guard tensor.shape.rank == 2, tensor.count > 0 else {
             throw StoreError.invalidAdapter(path: directory.path, reason: "a prompt must be 2-D [tokens, width], got \(tensor.shape)")
         }
+        let writable: Set<DType> = [.f16, .bf16, .f32, .f64]
+        guard writable.contains(dtype), extras.values.allSatisfy({ writable.contains($0.dtype) }) else {
+            throw StoreError.invalidAdapter(path: directory.path, reason: "adapters are written as F32, F16, BF16 or F64")
+        }
+        guard extras[tensorKey] == nil, extras["__metadata__"] == nil else {
+            throw StoreError.invalidAdapter(path: directory.path, reason: "an extra tensor may not be named \(tensorKey) or __metadata__")
+        }
         let rows = tensor.shape.rows, width = tensor.shape.width
-        var fields = (config?.objectValue) ?? defaultConfig(rows: rows, width: width, baseModel: baseModel).objectValue!
+        var fields = config?.objectValue ?? defaultConfig(rows: rows, width: width, baseModel: baseModel).objectValue ?? [:]
         let configURL = directory.appendingPathComponent(configFile)
         if let t = fields["peft_type"]?.stringValue, t != peftType {
             throw StoreError.invalidAdapter(path: configURL.path, reason: "the config is for a \(t) adapter, not \(peftType)")
@@ -175,12 +258,51 @@ public enum PEFTAdapter {
         fields["num_transformer_submodules"] = .int(Int64(submodules))
         fields["num_virtual_tokens"] = .int(Int64(rows / submodules))
         fields["token_dim"] = .int(Int64(width))
-        if fields["base_model_name_or_path"]?.stringValue == nil, let baseModel {
+        if let baseModel {
             fields["base_model_name_or_path"] = .string(baseModel)
+        } else if fields["base_model_name_or_path"] == nil {
+            fields["base_model_name_or_path"] = .null
         }
-        let weights = Safetensors.encode([tensorKey: tensor], metadata: ["format": "pt"])
+        var all = extras
+        all[tensorKey] = Extra(tensor: tensor, dtype: dtype)
+        let weights = encodeWeights(all, metadata: ["format": "pt"])
         try FileIO.makeDirectory(directory, syncParent: false)
         try FileIO.replace(directory.appendingPathComponent(weightsFile), with: weights)
-        try FileIO.replace(configURL, with: JSONValue.object(fields).canonicalBytes + [0x0A])
+        try FileIO.replace(configURL, with: PEFTConfigText.dumps(.object(fields)))
+    }
+
+    /// Safetensors bytes laid out as the safetensors library writes them: tensors ordered by
+    /// element type (widest first: F64, F32, BF16, F16) and then by key, the header listing
+    /// `__metadata__` first and the tensors in data order, padded with spaces to 8 bytes.
+    static func encodeWeights(_ tensors: [String: Extra], metadata: [String: String]) -> [UInt8] {
+        // The library's dtype enum order (F16 < BF16 < F32 < F64); it sorts descending.
+        func rank(_ d: DType) -> Int { [DType.f16: 0, .bf16: 1, .f32: 2, .f64: 3][d] ?? 0 }
+        let names = tensors.keys.sorted { a, b in
+            let ra = rank(tensors[a]?.dtype ?? .f32), rb = rank(tensors[b]?.dtype ?? .f32)
+            return ra != rb ? ra > rb : a < b
+        }
+        var header = "{\"__metadata__\":{"
+        header += metadata.keys.sorted().map { "\(JSONText.quote($0)):\(JSONText.quote(metadata[$0] ?? ""))" }.joined(separator: ",")
+        header += "}"
+        var offset = 0
+        for name in names {
+            guard let e = tensors[name] else { continue }
+            let size = e.tensor.count * e.dtype.size
+            header += ",\(JSONText.quote(name)):{\"dtype\":\"\(e.dtype.rawValue)\",\"shape\":[\(e.tensor.shape.dims.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + size)]}"
+            offset += size
+        }
+        header += "}"
+        var headerBytes = Array(header.utf8)
+        while headerBytes.count % 8 != 0 { headerBytes.append(UInt8(ascii: " ")) }
+        var out = [UInt8]()
+        out.reserveCapacity(8 + headerBytes.count + offset)
+        let n = UInt64(headerBytes.count)
+        for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: n >> (8 * UInt64(i)))) }
+        out += headerBytes
+        for name in names {
+            guard let e = tensors[name] else { continue }
+            RawScalars.append(e.tensor.scalars, as: e.dtype, to: &out)
+        }
+        return out
     }
 }

@@ -30,10 +30,14 @@ final class PEFTAdapterTests: XCTestCase {
         XCTAssertEqual(read.config, config(tokens: 5, dim: 8))
 
         let out = tmp.url.appendingPathComponent("out")
-        try PEFTAdapter.write(tensor: read.tensor, config: read.config, baseModel: "other", to: out)
+        try PEFTAdapter.write(tensor: read.tensor, config: read.config, baseModel: nil, to: out)
         let back = try PEFTAdapter.read(directory: out)
         XCTAssertEqual(back.tensor, t)
         XCTAssertEqual(back.config, read.config, "every field that came in goes out")
+        // A backbone named at export (the registry's) is what the config says.
+        let named = tmp.url.appendingPathComponent("named")
+        try PEFTAdapter.write(tensor: read.tensor, config: read.config, baseModel: "other", to: named)
+        XCTAssertEqual(try PEFTAdapter.read(directory: named).config["base_model_name_or_path"], "other")
         let file = try SafetensorsFile(bytes: Array(Data(contentsOf: out.appendingPathComponent("adapter_model.safetensors"))))
         XCTAssertEqual(file.metadata, ["format": "pt"])
         XCTAssertEqual(file.keys, ["prompt_embeddings"])
@@ -65,6 +69,16 @@ final class PEFTAdapterTests: XCTestCase {
                                                    to: tmp.url.appendingPathComponent("odd")))
         XCTAssertThrowsError(try PEFTAdapter.write(tensor: t, config: config(tokens: 6, dim: 4, type: "LORA"), baseModel: nil,
                                                    to: tmp.url.appendingPathComponent("lora")))
+    }
+
+    /// The config is written as Python's `json.dumps(value, indent=2, sort_keys=True)` (the
+    /// expected text is Python 3's output for this value).
+    func testConfigTextIsPEFTConfigTextDumps() {
+        let v: JSONValue = ["b": [1, .double(2.5), true, .null], "a": ["x": .string("é\u{2028}😀\"\\\n")],
+                            "c": .array([]), "d": .object([:]), "e": .double(1e-05), "f": .double(3.0),
+                            "g": .double(1e16), "h": .double(123456.789)]
+        let python = "{\n  \"a\": {\n    \"x\": \"\\u00e9\\u2028\\ud83d\\ude00\\\"\\\\\\n\"\n  },\n  \"b\": [\n    1,\n    2.5,\n    true,\n    null\n  ],\n  \"c\": [],\n  \"d\": {},\n  \"e\": 1e-05,\n  \"f\": 3.0,\n  \"g\": 1e+16,\n  \"h\": 123456.789\n}"
+        XCTAssertEqual(String(decoding: PEFTConfigText.dumps(v), as: UTF8.self), python)
     }
 
     func testRefusesBadAdapters() throws {

@@ -1,4 +1,5 @@
 import PVecStore
+import PVecTensor
 
 /// The recipe of an imported tensor (op `import`): not how to recompute it, but where its bytes
 /// came from, so `verify` checks it by hash and `export` can write a PEFT adapter back.
@@ -16,6 +17,13 @@ public struct ImportRecipe: TypedRecipe {
     public var peftConfig: [String: JSONValue]?
     /// NaN or Inf was kept on purpose (`--allow-nonfinite`); recorded only when true.
     public var nonfinite: Bool
+    /// The element type a PEFT adapter's prompt was saved in, when not F32 (an export writes it
+    /// back in that type); recorded only then, and only for adapters, so other imports keep
+    /// the ids they always had.
+    public var dtype: DType?
+    /// For the module holding a PEFT adapter's other tensors (a classifier head): each
+    /// tensor's key and the element type it was saved in.
+    public var dtypes: [String: DType]?
 
     /// An import record, as `importTensor` makes it from a `LoadedTensor`.
     ///
@@ -26,12 +34,15 @@ public struct ImportRecipe: TypedRecipe {
     ///   - peftConfig: the adapter config, for PEFT imports only.
     ///   - nonfinite: true only when NaN or Inf was kept on purpose.
     public init(format: TensorFileFormat, sha256: String, key: String? = nil,
-                peftConfig: [String: JSONValue]? = nil, nonfinite: Bool = false) {
+                peftConfig: [String: JSONValue]? = nil, nonfinite: Bool = false,
+                dtype: DType? = nil, dtypes: [String: DType]? = nil) {
         self.format = format
         self.sha256 = sha256
         self.key = key
         self.peftConfig = peftConfig
         self.nonfinite = nonfinite
+        self.dtype = dtype == .f32 ? nil : dtype
+        self.dtypes = dtypes
     }
 
     /// The parameters as recorded: `format` and `sha256`, plus `key` and `peft_config` when
@@ -42,6 +53,8 @@ public struct ImportRecipe: TypedRecipe {
         if let key { p["key"] = .string(key) }
         if let peftConfig { p["peft_config"] = .object(peftConfig) }
         if nonfinite { p["nonfinite"] = true }
+        if let dtype { p["dtype"] = .string(dtype.rawValue) }
+        if let dtypes { p["dtypes"] = .object(dtypes.mapValues { .string($0.rawValue) }) }
         return p
     }
 
@@ -60,7 +73,19 @@ public struct ImportRecipe: TypedRecipe {
         if let n = p["nonfinite"], n != .bool(true) {
             throw StoreError.malformedRecipe(op: Self.op, reason: "parameter 'nonfinite' is recorded only as true")
         }
+        func dtype(_ v: JSONValue, _ name: String) throws -> DType {
+            guard let s = v.stringValue, let d = DType(rawValue: s), d.isFloat else {
+                throw StoreError.malformedRecipe(op: Self.op, reason: "parameter '\(name)' is not a floating-point dtype")
+            }
+            return d
+        }
+        let saved = try p["dtype"].map { try dtype($0, "dtype") }
+        if saved == .f32 {
+            throw StoreError.malformedRecipe(op: Self.op, reason: "parameter 'dtype' is recorded only when not F32")
+        }
+        let types = try RecipeField.optional(p, "dtypes", op: Self.op, RecipeField.object)?
+            .mapValues { try dtype($0, "dtypes") }
         self.init(format: format, sha256: try RecipeField.string(p, "sha256", op: Self.op), key: key,
-                  peftConfig: config, nonfinite: p["nonfinite"] != nil)
+                  peftConfig: config, nonfinite: p["nonfinite"] != nil, dtype: saved, dtypes: types)
     }
 }

@@ -17,6 +17,7 @@ extension PVec {
         @Option(name: .customLong("lambda"), help: "Scale applied to the sum.") var lambda: Double = 1
         @Option(help: "Materialise INIT + lambda * sum as a prompt.") var onto: String?
         @Option(help: "Name for the result.") var name: String?
+        @OptionGroup var peft: PEFTOptions
 
         func validate() throws {
             guard !operands.isEmpty else { throw ValidationError("Please name at least one vector to add.") }
@@ -25,7 +26,7 @@ extension PVec {
 
         func run() throws {
             let registry = try global.open()
-            let s = try registry.addVectors(operands, lambda: lambda, onto: onto, name: name, command: GlobalOptions.commandLine)
+            let s = try registry.addVectors(operands, lambda: lambda, onto: onto, name: name, command: GlobalOptions.commandLine, peftConfig: try peft.config())
             Output.report(s, json: global.json)
         }
     }

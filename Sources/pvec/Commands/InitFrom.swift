@@ -25,6 +25,7 @@ extension PVec {
         @Option(help: "Compare as prompt or as vector (task vectors).") var by: SimilaritySpace = .prompt
         @Option(help: "Only consider prompts with this tag.") var tag: String?
         @Option(help: "Name for the init.") var name: String?
+        @OptionGroup var peft: PEFTOptions
 
         func validate() throws {
             guard top >= 1 else { throw ValidationError("Please give a --top of at least 1.") }
@@ -34,7 +35,7 @@ extension PVec {
         func run() throws {
             let registry = try global.open()
             let s = try registry.initFromSimilar(similarTo, top: top, by: by, weighted: weighted,
-                                                 tag: tag, name: name, command: GlobalOptions.commandLine)
+                                                 tag: tag, name: name, command: GlobalOptions.commandLine, peftConfig: try peft.config())
             Output.report(s, json: global.json)
         }
     }

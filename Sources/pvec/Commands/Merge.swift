@@ -38,6 +38,7 @@ extension PVec {
         @Option(name: .customLong("t"), help: "Interpolation parameter; 0 gives A, 1 gives B (slerp).") var t: Double?
         @Flag(help: "Interpolate the stored tensors instead of task vectors (slerp).") var raw = false
         @Option(help: "Name for the result.") var name: String?
+        @OptionGroup var peft: PEFTOptions
 
         /// Parsed --weights; nil when absent.
         func parsedWeights() throws -> [Double]? {
@@ -76,7 +77,7 @@ extension PVec {
 
         func run() throws {
             let registry = try global.open()
-            let s = try registry.merge(operands, recipe: try request().recipe(), raw: raw, name: name, command: GlobalOptions.commandLine)
+            let s = try registry.merge(operands, recipe: try request().recipe(), raw: raw, name: name, command: GlobalOptions.commandLine, peftConfig: try peft.config())
             Output.report(s, json: global.json)
         }
     }

@@ -10,10 +10,11 @@ extension PVec {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The vector to negate.") var a: String
         @Option(help: "Name for the result.") var name: String?
+        @OptionGroup var peft: PEFTOptions
 
         func run() throws {
             let registry = try global.open()
-            Output.report(try registry.negVector(a, name: name, command: GlobalOptions.commandLine), json: global.json)
+            Output.report(try registry.negVector(a, name: name, command: GlobalOptions.commandLine, peftConfig: try peft.config()), json: global.json)
         }
     }
 }

@@ -11,6 +11,7 @@ extension PVec {
         @Argument(help: "The vector to scale.") var a: String
         @Option(help: "The factor.") var by: Double
         @Option(help: "Name for the result.") var name: String?
+        @OptionGroup var peft: PEFTOptions
 
         func validate() throws {
             guard by.isFinite else { throw ValidationError("Please give a finite --by.") }
@@ -18,7 +19,7 @@ extension PVec {
 
         func run() throws {
             let registry = try global.open()
-            Output.report(try registry.scaleVector(a, by: by, name: name, command: GlobalOptions.commandLine), json: global.json)
+            Output.report(try registry.scaleVector(a, by: by, name: name, command: GlobalOptions.commandLine, peftConfig: try peft.config()), json: global.json)
         }
     }
 }

@@ -11,10 +11,11 @@ extension PVec {
         @Argument(help: "The vector to subtract from.") var a: String
         @Argument(help: "The vector to subtract.") var b: String
         @Option(help: "Name for the result.") var name: String?
+        @OptionGroup var peft: PEFTOptions
 
         func run() throws {
             let registry = try global.open()
-            Output.report(try registry.subVectors(a, b, name: name, command: GlobalOptions.commandLine), json: global.json)
+            Output.report(try registry.subVectors(a, b, name: name, command: GlobalOptions.commandLine, peftConfig: try peft.config()), json: global.json)
         }
     }
 }

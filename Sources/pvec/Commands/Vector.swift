@@ -11,10 +11,11 @@ extension PVec {
         @Argument(help: "Name for the vector.") var name: String?
         @Option(help: "The tuned prompt.") var tuned: String
         @Option(name: .customLong("init"), help: "The init it was tuned from.") var initName: String
+        @OptionGroup var peft: PEFTOptions
 
         func run() throws {
             let registry = try global.open()
-            let s = try registry.makeVector(tuned: tuned, init: initName, name: name, command: GlobalOptions.commandLine)
+            let s = try registry.makeVector(tuned: tuned, init: initName, name: name, command: GlobalOptions.commandLine, peftConfig: try peft.config())
             Output.report(s, json: global.json)
         }
     }
