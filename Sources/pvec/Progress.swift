@@ -21,7 +21,6 @@ final class ProgressReporter {
     /// Plain-line mode prints every this many steps.
     let every: Int
     private let columns: Int
-    private var started = ContinuousClock.now
     private var firstLoss: Float?
     private var bestDev: Double?
     private var last: TrainProgress?
@@ -64,21 +63,19 @@ final class ProgressReporter {
     /// Ends the current run: erases the bar and prints its summary line. Does nothing when no
     /// step was reported since the last summary, so calling it twice is harmless.
     func finish() {
-        let seconds = Self.seconds(ContinuousClock.now - started)
         var summary: String?
         if let p = last {
-            var s = String(format: "trained %d/%d steps in %@: loss %.4f -> %.4f, %.1f ex/s",
-                           p.step, p.totalSteps, Self.duration(seconds), firstLoss ?? p.loss, p.loss, p.examplesPerSecond)
+            var s = String(format: "trained %d/%d steps: loss %.4f -> %.4f, %.1f ex/s",
+                           p.step, p.totalSteps, firstLoss ?? p.loss, p.loss, p.examplesPerSecond)
             if let bestDev { s += String(format: ", best dev %.3f", bestDev) }
             summary = s
         } else if let c = count {
-            summary = "\(c.what) \(c.done)/\(c.total) in \(Self.duration(seconds))"
+            summary = "\(c.what): \(c.done)/\(c.total) done"
         }
         last = nil
         firstLoss = nil
         bestDev = nil
         count = nil
-        started = .now
         guard let summary else { return }
         if isTerminal {
             write("\r\u{1B}[2K" + TerminalText.safeLine(summary) + "\n")
@@ -103,11 +100,6 @@ final class ProgressReporter {
         var size = winsize()
         if ioctl(STDERR_FILENO, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 { return Int(size.ws_col) }
         return 80
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        let (s, atto) = d.components
-        return Double(s) + Double(atto) / 1e18
     }
 
     /// "9s", "1m05s"; "?" when unknown.

@@ -258,14 +258,14 @@ final class ShellHabitsCLITests: CLITestCase {
             XCTAssertTrue(r.hasPrefix("\u{1B}[2K"), "a redraw does not clear the line first: \(r.debugDescription)")
             XCTAssertNil(r.range(of: #"ETA [0-9m]+ss"#, options: .regularExpression), r.debugDescription)
         }
-        XCTAssertTrue(drawn.contains("\r\u{1B}[2Ktrained 12/12 steps in "), "no summary replaces the bar: \(drawn.debugDescription)")
+        XCTAssertTrue(drawn.contains("\r\u{1B}[2Ktrained 12/12 steps: loss "), "no summary replaces the bar: \(drawn.debugDescription)")
 
         // In a pipe: plain lines and the same summary, not one escape code or carriage return.
         let piped = try pvec(train + ["--name", "piped"])
         XCTAssertEqual(piped.status, 0, piped.stderr)
         XCTAssertFalse(piped.stderr.contains("\u{1B}") || piped.stderr.contains("\r"), piped.stderr.debugDescription)
         let last = try XCTUnwrap(piped.stderr.split(separator: "\n").last)
-        XCTAssertTrue(last.hasPrefix("trained 12/12 steps in "), piped.stderr)
+        XCTAssertTrue(last.hasPrefix("trained 12/12 steps: loss "), piped.stderr)
         XCTAssertTrue(piped.stderr.contains("step 10/12 loss "), piped.stderr)
     }
 
