@@ -82,6 +82,7 @@ final class ShellHabitsCLITests: CLITestCase {
             XCTAssertTrue(script.contains("---completion neg -- positional@0"), "\(shell) script does not call back for neg's name")
             XCTAssertTrue(script.contains("---completion add -- --onto"), "\(shell) script does not call back for --onto")
             XCTAssertTrue(script.contains("---completion attempt -- --sources"), "\(shell) script does not call back for --sources")
+            XCTAssertTrue(script.contains("---completion export -- positional@0"), "\(shell) script does not call back for export's name")
             // Files and directories.
             switch shell {
             case "bash":
@@ -177,8 +178,9 @@ final class ShellHabitsCLITests: CLITestCase {
     func testHelpDiscussionsReflow() throws {
         let paths = try commandPaths()
         XCTAssertGreaterThan(paths.count, 40)
-        // Commands another change is rewriting; their text is fixed there.
-        let elsewhere: Set<String> = ["import", "export", "push", "pull", "clone", "remote", "login", "logout"]
+        // Commands whose help another change is rewriting (PEFT import, publishing): their
+        // discussions are joined there. Empty this set once those changes are in.
+        let elsewhere: Set<String> = ["import", "push"]
         for path in paths where !elsewhere.contains(path[0]) {
             let r = try pvec(path + ["--help"], registry: false, env: ["COLUMNS": "2000"])
             XCTAssertEqual(r.status, 0, r.stderr)

@@ -11,8 +11,8 @@ extension PVec {
             discussion: "Example: pvec export nli --out nli.safetensors    pvec export nli --out nli-adapter --format peft")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Name, name@N, tag or id prefix.") var name: String
-        @Option(help: "Output file (or directory for peft).") var out: String
+        @Argument(help: "Name, name@N, tag or id prefix.", completion: NameCompletion.names) var name: String
+        @Option(help: "Output file (or directory for peft).", completion: .file()) var out: String
         @Option(help: "safetensors, npy or peft (default: from the file extension).") var format: String?
         @Option(help: "Element type: F32, F16, BF16 or F64.") var dtype: String = "F32"
 

@@ -16,10 +16,10 @@ extension PVec {
             """)
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "A .safetensors or .npy file, or a PEFT adapter directory.") var path: String
+        @Argument(help: "A .safetensors or .npy file, or a PEFT adapter directory.", completion: .file()) var path: String
         @Option(help: "Name for the imported artifact.") var name: String
         @Option(help: "What the tensor is.") var kind: ImportKind = .prompt
-        @Option(name: .customLong("init"), help: "The init this prompt was tuned from.") var initName: String?
+        @Option(name: .customLong("init"), help: "The init this prompt was tuned from.", completion: NameCompletion.names) var initName: String?
         @Option(help: "Backbone model id (PEFT adapters name theirs).") var backbone: String?
         @Option(help: "Tensor key in a safetensors file holding several.") var tensor: String?
         @Flag(help: "Keep NaN or Inf values instead of refusing the file.") var allowNonfinite = false
