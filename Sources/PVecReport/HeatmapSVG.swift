@@ -47,7 +47,9 @@ public struct HeatmapSVG: Sendable {
         let left = labelSpace, top = labelSpace + titleSpace
         let grid = n * cell
         let legendX = left + grid + 24, legendWidth = 16
-        let width = legendX + legendWidth + 56
+        // Column labels run up and to the right at 45°: the last one must fit in the width too.
+        let lastLabelEnd = left + max(n - 1, 0) * cell + cell / 2 + (labelSpace - 16) * 71 / 100 + 8
+        let width = max(legendX + legendWidth + 56, lastLabelEnd)
         let height = top + max(grid, 160) + 16
         var s = """
         <?xml version="1.0" encoding="UTF-8"?>
