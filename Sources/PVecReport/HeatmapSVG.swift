@@ -7,6 +7,8 @@ import PVecTensor
 /// Layout: column labels along the top (rotated), row labels on the left, one `<rect>` per
 /// cell (class `cell`, with `data-row`, `data-col`, `data-value`) holding its value as text, and
 /// a vertical colour-scale legend on the right with ticks at the range's ends and middle.
+/// A label longer than `labelLimit` characters is shortened with an ellipsis (`…`) so it fits
+/// the space kept for labels; the whole label stays in the text's `<title>` (a tooltip).
 /// Colours follow a diverging blue–white–red scale over `range`; within each half the red and
 /// blue channels each move one way, so R − B never falls as the value rises.
 ///
@@ -33,16 +35,21 @@ public struct HeatmapSVG: Sendable {
     // Geometry, in SVG user units.
     private let cell = 56
     private let charWidth = 7
+    /// The most characters of a label drawn; the label space is sized for this many.
+    public static let labelLimit = 32
 
     /// The SVG document.
     public func render() -> String {
         let n = labels.count
-        let labelSpace = min(240, 16 + charWidth * (labels.map(\.count).max() ?? 0))
+        let shown = labels.map(Self.shortened)
+        let labelSpace = 16 + charWidth * (shown.map(\.count).max() ?? 0)
         let titleSpace = title == nil ? 0 : 28
         let left = labelSpace, top = labelSpace + titleSpace
         let grid = n * cell
         let legendX = left + grid + 24, legendWidth = 16
-        let width = legendX + legendWidth + 56
+        // Column labels run up and to the right at 45°: the last one must fit in the width too.
+        let lastLabelEnd = left + max(n - 1, 0) * cell + cell / 2 + (labelSpace - 16) * 71 / 100 + 8
+        let width = max(legendX + legendWidth + 56, lastLabelEnd)
         let height = top + max(grid, 160) + 16
         var s = """
         <?xml version="1.0" encoding="UTF-8"?>
@@ -61,11 +68,11 @@ public struct HeatmapSVG: Sendable {
         s += "<g class=\"col-labels\">\n"
         for (j, l) in labels.enumerated() {
             let x = left + j * cell + cell / 2, y = top - 6
-            s += "<text x=\"\(x)\" y=\"\(y)\" transform=\"rotate(-45 \(x) \(y))\">\(Self.escape(l))</text>\n"
+            s += "<text x=\"\(x)\" y=\"\(y)\" transform=\"rotate(-45 \(x) \(y))\">\(Self.labelText(l))</text>\n"
         }
         s += "</g>\n<g class=\"row-labels\" text-anchor=\"end\">\n"
         for (i, l) in labels.enumerated() {
-            s += "<text x=\"\(left - 6)\" y=\"\(top + i * cell + cell / 2 + 4)\">\(Self.escape(l))</text>\n"
+            s += "<text x=\"\(left - 6)\" y=\"\(top + i * cell + cell / 2 + 4)\">\(Self.labelText(l))</text>\n"
         }
         s += "</g>\n<g class=\"cells\">\n"
         for i in 0..<n {
@@ -117,6 +124,18 @@ public struct HeatmapSVG: Sendable {
 
     static func number(_ v: Float) -> String {
         v.isFinite ? String(format: "%.2f", v) : "nan"
+    }
+
+    /// `label` cut to `labelLimit` characters, its last one an ellipsis, when it is longer.
+    static func shortened(_ label: String) -> String {
+        label.count <= labelLimit ? label : String(label.prefix(labelLimit - 1)) + "…"
+    }
+
+    /// A label's text element content: the shown text, and the whole label as a tooltip when
+    /// it was shortened.
+    static func labelText(_ label: String) -> String {
+        let shown = shortened(label)
+        return shown == label ? escape(label) : "<title>\(escape(label))</title>\(escape(shown))"
     }
 
     /// Text safe inside an XML element or attribute.

@@ -4,7 +4,7 @@ import PVecStore
 
 /// Options every command takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("Registry directory (default: $PVEC_REGISTRY, else ~/.pvec).", valueName: "path"))
+    @Option(name: .long, help: ArgumentHelp("Registry directory (default: $PVEC_REGISTRY, else ~/.pvec).", valueName: "path"), completion: .directory)
     var registry: String?
 
     @Flag(name: .long, help: "Print machine-readable JSON.")

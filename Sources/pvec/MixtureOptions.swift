@@ -56,9 +56,9 @@ struct MixTrainOptions: ParsableArguments {
 /// `--tasks A,B,...`: task directories holding task.json and train.jsonl (a bare name is looked
 /// up under --data-root).
 struct TaskListOptions: ParsableArguments {
-    @Option(help: "Comma-separated task directories (each with task.json and train.jsonl), or names under --data-root.")
+    @Option(help: "Comma-separated task directories (each with task.json and train.jsonl), or names under --data-root.", completion: .directory)
     var tasks: String
-    @Option(help: "Where bare task names are looked up.") var dataRoot: String = "data"
+    @Option(help: "Where bare task names are looked up.", completion: .directory) var dataRoot: String = "data"
 
     var taskList: [String] { commaList(tasks) }
 

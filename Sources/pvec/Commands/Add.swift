@@ -6,16 +6,16 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Add task prompt vectors: lambda * sum(tau_i), optionally onto an init.",
             discussion: """
-            A prompt with a recorded init stands for its vector (derived and stored on
-            first use). With --onto INIT the result is the prompt INIT + lambda *
+            A prompt with a recorded init stands for its vector (derived and stored on \
+            first use). With --onto INIT the result is the prompt INIT + lambda * \
             sum(tau_i).
             Example: pvec add mnli qnli --lambda 0.5 --name nli
             """)
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Vectors (or prompts with a recorded init) to add.") var operands: [String]
+        @Argument(help: "Vectors (or prompts with a recorded init) to add.", completion: NameCompletion.names) var operands: [String]
         @Option(name: .customLong("lambda"), help: "Scale applied to the sum.") var lambda: Double = 1
-        @Option(help: "Materialise INIT + lambda * sum as a prompt.") var onto: String?
+        @Option(help: "Materialise INIT + lambda * sum as a prompt.", completion: NameCompletion.names) var onto: String?
         @Option(help: "Name for the result.") var name: String?
         @OptionGroup var peft: PEFTOptions
 

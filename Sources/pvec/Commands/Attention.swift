@@ -8,15 +8,15 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Show an ATTEMPT mixture's mean attention per source prompt on a dataset.",
             discussion: """
-            Runs the mixture over the data (nothing is stored) and prints the mean
-            attention weight of each source and of the target prompt, with the accuracy.
+            Runs the mixture over the data (nothing is stored) and prints the mean \
+            attention weight of each source and of the target prompt, with the accuracy. \
             `pvec show NAME --attention` prints the same after the manifest.
             Example: pvec attention tw-attempt --task data/tweets/task.json --data data/tweets/dev.jsonl --limit 100
             """)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var modelOptions: ModelOptions
-        @Argument(help: "The ATTEMPT mixture.") var name: String
+        @Argument(help: "The ATTEMPT mixture.", completion: NameCompletion.names) var name: String
         @OptionGroup var on: AttentionDataOptions
 
         func validate() throws {
@@ -34,8 +34,8 @@ extension PVec {
 /// `--task`, `--data`, `--limit`, `--max-length`: the dataset an ATTEMPT mixture's attention is
 /// measured on (`pvec attention`, `pvec show --attention`).
 struct AttentionDataOptions: ParsableArguments {
-    @Option(help: "Task file (for the attention).") var task: String?
-    @Option(help: "Labelled data, JSONL (for the attention).") var data: String?
+    @Option(help: "Task file (for the attention).", completion: .file()) var task: String?
+    @Option(help: "Labelled data, JSONL (for the attention).", completion: .file()) var data: String?
     @Option(help: "Use only the first N examples.") var limit: Int?
     @Option(help: "Longest input in tokens.") var maxLength: Int = 128
 

@@ -18,7 +18,8 @@ extension PVec.Audit {
             abstract: "Print the audit history (of one name or tag), newest first.")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Only entries about this name or tag (and signatures and imports of what it pointed at).")
+        @Argument(help: "Only entries about this name or tag (and signatures and imports of what it pointed at).",
+                  completion: NameCompletion.names)
         var name: String?
 
         func run() throws {

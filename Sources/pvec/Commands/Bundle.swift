@@ -19,8 +19,8 @@ extension PVec.Bundle {
             discussion: "Example: pvec bundle create out.pvb mnli qnli")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The bundle file to write.") var out: String
-        @Argument(help: "Names (or ids) to put in it.") var names: [String]
+        @Argument(help: "The bundle file to write.", completion: .file()) var out: String
+        @Argument(help: "Names (or ids) to put in it.", completion: NameCompletion.names) var names: [String]
 
         func validate() throws {
             if names.isEmpty { throw ValidationError("Please name at least one artifact, as in: pvec bundle create out.pvb mnli") }
@@ -44,7 +44,7 @@ extension PVec.Bundle {
             discussion: "Nothing is imported when any entry is bad. Example: pvec bundle import mnli.pvb --prefix team-a/")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The bundle file.") var file: String
+        @Argument(help: "The bundle file.", completion: .file()) var file: String
         @Option(help: "Put this before every imported name, e.g. team-a/.") var prefix: String = ""
         @Flag(help: "Move names that already point elsewhere here.") var force = false
 

@@ -9,7 +9,7 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Cosine similarity of flattened vectors (or prompts).",
             discussion: """
-            Prompts with a recorded init are compared as their task vectors unless
+            Prompts with a recorded init are compared as their task vectors unless \
             --raw. --svg writes the matrix as a labelled heat map.
             Examples: pvec cos mnli qnli    pvec cos --matrix mnli qnli sst2 --svg cos.svg
             """)
@@ -17,8 +17,8 @@ extension PVec {
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Print the full matrix of all pairs.") var matrix = false
         @Flag(help: "Compare stored tensors as they are, without deriving vectors.") var raw = false
-        @Option(help: ArgumentHelp("Also write the matrix as an SVG heat map.", valueName: "file")) var svg: String?
-        @Argument(help: "Artifacts to compare.") var names: [String]
+        @Option(help: ArgumentHelp("Also write the matrix as an SVG heat map.", valueName: "file"), completion: .file(extensions: ["svg"])) var svg: String?
+        @Argument(help: "Artifacts to compare.", completion: NameCompletion.names) var names: [String]
 
         func validate() throws {
             if !matrix && names.count != 2 { throw ValidationError("Please name exactly two artifacts, or pass --matrix.") }

@@ -8,15 +8,15 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Train source prompts, add their task vectors, and start a new task from the sum.",
             discussion: """
-            Uses the real sentiment tasks that scripts/fetch-data builds (movie, amazon
-            -> tweets) and a throwaway registry unless --registry is given. Takes a few
+            Uses the real sentiment tasks that scripts/fetch-data builds (movie, amazon \
+            -> tweets) and a throwaway registry unless --registry is given. Takes a few \
             minutes on 2 cores.
             Example: pvec demo    pvec demo --target nyt --target-shots 16
             """)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var modelOptions: ModelOptions
-        @Option(help: "Folder of tasks written by scripts/fetch-data.") var dataDir: String = "data"
+        @Option(help: "Folder of tasks written by scripts/fetch-data.", completion: .directory) var dataDir: String = "data"
         @Option(help: "Source tasks, comma-separated.") var sources: String = "movie,amazon"
         @Option(help: "The new task.") var target: String = "tweets"
         @Option(help: "Prompt length in tokens.") var promptLen: Int = 8
@@ -48,6 +48,7 @@ extension PVec {
             plan.evalLimit = evalLimit
             let model = try modelOptions.load()
             let reporter = ProgressReporter(every: 10)
+            defer { reporter.finish() }
             let rows = try DemoRunner(registry: registry, model: model, plan: plan, command: GlobalOptions.commandLine)
                 .run(log: { printErr($0) }, progress: global.json ? nil : { reporter.training($0) })
             if global.json {

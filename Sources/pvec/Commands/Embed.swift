@@ -7,14 +7,14 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Print backbone sentence embeddings (mean-pooled, L2-normalised).",
             discussion: """
-            Matches sentence-transformers' all-MiniLM-L6-v2 output. With --file, one
+            Matches sentence-transformers' all-MiniLM-L6-v2 output. With --file, one \
             sentence per line.
             Example: pvec embed "A cat sat on the mat."    pvec embed --file sentences.txt --json
             """)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var modelOptions: ModelOptions
-        @Option(help: "Read sentences from this file, one per line.") var file: String?
+        @Option(help: "Read sentences from this file, one per line.", completion: .file()) var file: String?
         @Flag(help: "Print only a summary (count, sentences/s), not the vectors.") var quiet = false
         @Argument(help: "Sentences to embed.") var texts: [String] = []
 

@@ -8,17 +8,17 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Score a prompt on a labelled dataset and store the evaluation.",
             discussion: """
-            Reports accuracy, macro-F1 and per-class counts; the evaluation is stored
-            linked to the prompt and the data hash (see `pvec show NAME`). --no-prompt
+            Reports accuracy, macro-F1 and per-class counts; the evaluation is stored \
+            linked to the prompt and the data hash (see `pvec show NAME`). --no-prompt \
             gives the zero-shot baseline.
             Example: pvec eval movie --task data/movie/task.json --data data/movie/test.jsonl
             """)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var modelOptions: ModelOptions
-        @Argument(help: "The prompt to evaluate.") var name: String?
-        @Option(help: "Task file.") var task: String
-        @Option(help: "Labelled data, JSONL.") var data: String
+        @Argument(help: "The prompt to evaluate.", completion: NameCompletion.names) var name: String?
+        @Option(help: "Task file.", completion: .file()) var task: String
+        @Option(help: "Labelled data, JSONL.", completion: .file()) var data: String
         @Flag(help: "Evaluate the backbone without a prompt (zero-shot baseline).") var noPrompt = false
         @Option(help: "Use only the first N examples.") var limit: Int?
         @Option(help: "Softmax temperature (as in training).") var temperature: Float = 0.05
@@ -35,6 +35,7 @@ extension PVec {
             let t = try TaskData.load(task: URL(fileURLWithPath: task), data: URL(fileURLWithPath: data))
             let (spec, dataset) = (t.task, limit.map { t.train.prefix($0) } ?? t.train)
             let reporter = ProgressReporter()
+            defer { reporter.finish() }
             var run = EvaluationRun(name, task: spec, data: dataset)
             run.temperature = temperature
             run.maxLength = maxLength

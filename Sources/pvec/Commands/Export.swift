@@ -39,8 +39,8 @@ extension PVec {
             """)
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Name, name@N, tag or id prefix.") var name: String
-        @Option(help: "Output file (or directory for peft).") var out: String
+        @Argument(help: "Name, name@N, tag or id prefix.", completion: NameCompletion.names) var name: String
+        @Option(help: "Output file (or directory for peft).", completion: .file()) var out: String
         @Option(help: "safetensors, npy or peft (default: from the file extension; none means peft).") var format: TensorFileFormat?
         @Option(help: "Element type: F32, F16, BF16 or F64 (default: the type it was imported in).") var dtype: WrittenDType?
         @Option(help: "The tensor's key in a safetensors file.") var key: String = PEFTAdapter.tensorKey

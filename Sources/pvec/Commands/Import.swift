@@ -20,25 +20,19 @@ extension PVec {
             """)
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "A .safetensors or .npy file, or a PEFT adapter directory.") var path: String
+        @Argument(help: "A .safetensors or .npy file, or a PEFT adapter directory.", completion: .file()) var path: String
         @Option(help: "Name for the imported artifact.") var name: String
-        @Option(help: "Kind: prompt, init or vector.") var kind: String = "prompt"
-        @Option(name: .customLong("init"), help: "The init this prompt was tuned from.") var initName: String?
+        @Option(help: "What the tensor is.") var kind: ImportKind = .prompt
+        @Option(name: .customLong("init"), help: "The init this prompt was tuned from.", completion: NameCompletion.names) var initName: String?
         @Option(help: "Backbone model id (PEFT adapters name theirs).") var backbone: String?
         @Option(help: "Tensor key in a safetensors file holding several.") var tensor: String?
         @Option(help: "Read the path as safetensors, npy or peft (default: guessed from it).") var format: TensorFileFormat?
         @Flag(help: "Keep NaN or Inf values instead of refusing the file.") var allowNonfinite = false
 
-        func validate() throws {
-            guard let k = ArtifactKind(rawValue: kind), k.isPromptShaped else {
-                throw ValidationError("Please use --kind prompt, init or vector.")
-            }
-        }
-
         func run() throws {
             let registry = try global.open()
             var req = ImportRequest(url: URL(fileURLWithPath: path), name: name)
-            req.kind = ArtifactKind(rawValue: kind)!
+            req.kind = kind.artifactKind
             req.initSpec = initName
             req.backbone = backbone
             req.key = tensor

@@ -17,14 +17,14 @@ extension PVec {
         @Option(help: "Number of prompt tokens (rows).") var rows: Int
         @Option(help: "Embedding width.") var width: Int
         @Option(help: "Seed for SplitMix64.") var seed: UInt64
-        @Option(help: "Generator: uniform.") var method: String = "uniform"
+        @Option(help: "Generator: uniform (vocab-sample inits come from `pvec train`).") var method: InitRecipe.Method = .uniform
         @Option(help: "Half-range a of uniform U(-a, a).") var range: Double = 0.5
         @Option(help: "Backbone model id recorded with the init.") var backbone: String = "unknown"
         @Option(help: "Name to give the init.") var name: String?
 
         func validate() throws {
             guard rows > 0, width > 0 else { throw ValidationError("Please give --rows and --width greater than 0.") }
-            guard method == "uniform" else {
+            guard method == .uniform else {
                 throw ValidationError("Please use --method uniform; vocab-sample inits come from `pvec train`, which has the model.")
             }
             guard range > 0, range.isFinite else { throw ValidationError("Please give a positive, finite --range.") }

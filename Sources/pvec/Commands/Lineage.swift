@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PVecReport
 import PVecStore
 
 extension PVec {
@@ -9,7 +10,7 @@ extension PVec {
             discussion: "Example: pvec lineage nli    pvec lineage nli --dot | dot -Tsvg > nli.svg")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Name, name@N, tag or id prefix.") var name: String
+        @Argument(help: "Name, name@N, tag or id prefix.", completion: NameCompletion.names) var name: String
         @Flag(help: "Print Graphviz dot instead of a tree.") var dot = false
 
         func run() throws {
@@ -32,18 +33,15 @@ extension PVec {
                     "edges": .array(graph.edges.map { ["child": .string($0.child.hex), "parent": .string($0.parent.hex), "role": .string($0.role.rawValue)] }),
                 ])
             } else if dot {
-                print("digraph lineage {")
-                print("  rankdir=BT; node [shape=box, fontname=\"Helvetica\"];")
-                for nid in graph.nodes.keys.sorted() {
-                    let m = graph.nodes[nid]!
-                    // The op comes from the manifest (possibly from outside): quotes and backslashes escaped for DOT.
-                    let op = m.recipe.op.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
-                    print("  \"\(nid.short)\" [label=\"\(labels[nid]!)\\n\(m.kind.rawValue) · \(op)\\n\(nid.short)\"];")
+                let nodes = graph.nodes.keys.sorted().compactMap { nid in
+                    graph.nodes[nid].map { m in
+                        LineageDOT.Node(id: nid.short, names: (try? registry.names(of: nid)) ?? [], kind: m.kind.rawValue, op: m.recipe.op)
+                    }
                 }
-                for e in graph.edges {
-                    print("  \"\(e.child.short)\" -> \"\(e.parent.short)\" [label=\"\(e.role.rawValue)\"];")
-                }
-                print("}")
+                let edges = graph.edges.map { LineageDOT.Edge(child: $0.child.short, parent: $0.parent.short, role: $0.role.rawValue) }
+                // Quoted for DOT there; each line still goes through `print`, which escapes what
+                // could act on a terminal (a bidi override in a name from a bundle).
+                for line in LineageDOT(nodes: nodes, edges: edges).render().split(separator: "\n") { print(line) }
             } else {
                 var seen = Set<ArtifactID>()
                 func walk(_ nid: ArtifactID, role: ParentRole?, prefix: String, last: Bool, top: Bool) {

@@ -8,20 +8,14 @@ extension PVec {
             discussion: "Example: pvec ls --kind vector --tag stable")
 
         @OptionGroup var global: GlobalOptions
-        @Option(help: "Only this kind: init, prompt, vector, module, mixture, evaluation.") var kind: String?
+        @Option(help: "Only this kind.") var kind: ArtifactKind?
         @Option(help: "Only artifacts of this backbone model id.") var backbone: String?
         @Option(help: "Only artifacts with this tag.") var tag: String?
         @Flag(help: "Only artifacts that have a name.") var named = false
 
-        func validate() throws {
-            if let kind, ArtifactKind(rawValue: kind) == nil {
-                throw ValidationError("Please use one of: \(ArtifactKind.allCases.map(\.rawValue).joined(separator: ", ")).")
-            }
-        }
-
         func run() throws {
             let registry = try global.open(readonly: true)
-            var items = try registry.list(kind: kind.flatMap(ArtifactKind.init(rawValue:)), backbone: backbone, tag: tag)
+            var items = try registry.list(kind: kind, backbone: backbone, tag: tag)
             if named { items = items.filter { !$0.names.isEmpty } }
             if global.json {
                 Output.json(.array(items.map { s in

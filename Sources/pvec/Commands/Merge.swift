@@ -7,8 +7,8 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Merge task prompt vectors (or prompts) with a recorded recipe.",
             discussion: """
-            A prompt with a recorded init stands for its task vector tau, except in
-            linear and slerp --raw, which take tensors as stored (prompts give a
+            A prompt with a recorded init stands for its task vector tau, except in \
+            linear and slerp --raw, which take tensors as stored (prompts give a \
             prompt).
               linear A B ... [--weights w1,w2,...]     sum(w_i x_i) / sum(w_i)
               task-arithmetic A B ... [--weights ...]  lambda * sum(w_i tau_i)
@@ -19,15 +19,15 @@ extension PVec {
               slerp A B --t T [--raw]                  spherical interpolation of the
                                                        task vectors; --raw: as stored
               magnitude-prune A --density D            keep the largest D fraction
-            Weights and --lambda (task-arithmetic, ties, dare) default to 1. The recipe
-            (op merge) records method, parameters and seed, the operands are parents in
+            Weights and --lambda (task-arithmetic, ties, dare) default to 1. The recipe \
+            (op merge) records method, parameters and seed, the operands are parents in \
             order, and `pvec verify` recomputes the result bit for bit.
             Example: pvec merge ties mnli qnli sst2 --density 0.2 --name nli-ties
             """)
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: ArgumentHelp("The method.", valueName: "method")) var method: MergeMethod
-        @Argument(help: "Vectors (or prompts) to merge, in order.") var operands: [String] = []
+        @Argument(help: "Vectors (or prompts) to merge, in order.", completion: NameCompletion.names) var operands: [String] = []
         @Option(help: ArgumentHelp("Comma-separated weights, one per operand (linear, task-arithmetic).", valueName: "w1,w2,..."))
         var weights: String?
         @Option(name: .customLong("lambda"), help: "Scale of the result (task-arithmetic, ties, dare).") var lambda: Double?
@@ -82,5 +82,3 @@ extension PVec {
         }
     }
 }
-
-extension MergeMethod: ExpressibleByArgument {}

@@ -8,7 +8,7 @@ extension PVec {
             discussion: "Example: pvec neg toxic --name anti-toxic")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The vector to negate.") var a: String
+        @Argument(help: "The vector to negate.", completion: NameCompletion.names) var a: String
         @Option(help: "Name for the result.") var name: String?
         @OptionGroup var peft: PEFTOptions
 

@@ -10,7 +10,7 @@ extension PVec {
 
         @OptionGroup var global: GlobalOptions
         @Flag(help: "Use stored tensors as they are, without deriving vectors.") var raw = false
-        @Argument(help: "Artifacts to measure.") var names: [String]
+        @Argument(help: "Artifacts to measure.", completion: NameCompletion.names) var names: [String]
 
         func validate() throws {
             if names.isEmpty { throw ValidationError("Please name at least one artifact.") }

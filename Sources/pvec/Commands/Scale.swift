@@ -8,7 +8,7 @@ extension PVec {
             discussion: "Example: pvec scale mnli --by 0.5 --name half-mnli")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The vector to scale.") var a: String
+        @Argument(help: "The vector to scale.", completion: NameCompletion.names) var a: String
         @Option(help: "The factor.") var by: Double
         @Option(help: "Name for the result.") var name: String?
         @OptionGroup var peft: PEFTOptions

@@ -8,7 +8,7 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Serve the registry over HTTP to other pvec registries (push, pull, clone).",
             discussion: """
-            Prints "listening on http://HOST:PORT" once bound (port 0 picks a free
+            Prints "listening on http://HOST:PORT" once bound (port 0 picks a free \
             port). Clients need a token: pvec token create --scope write:team-a/.
             Example: pvec serve --listen 127.0.0.1:8080
             """)

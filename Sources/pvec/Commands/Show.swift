@@ -7,15 +7,15 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Show an artifact's manifest, names, tags, children and evaluations.",
             discussion: """
-            --attention (with --task and --data) also runs an ATTEMPT mixture over the
-            data and prints the mean attention per source prompt, as `pvec attention`
+            --attention (with --task and --data) also runs an ATTEMPT mixture over the \
+            data and prints the mean attention per source prompt, as `pvec attention` \
             does.
             Example: pvec show mnli    pvec show mnli@1 --json
                      pvec show tw-attempt --attention --task data/tweets/task.json --data data/tweets/test.jsonl --limit 200
             """)
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Name, name@N, tag or id prefix.") var name: String
+        @Argument(help: "Name, name@N, tag or id prefix.", completion: NameCompletion.names) var name: String
         @Flag(help: "Also print an ATTEMPT mixture's mean attention per source on --task/--data.") var attention = false
         @OptionGroup var on: AttentionDataOptions
         @OptionGroup var modelOptions: ModelOptions

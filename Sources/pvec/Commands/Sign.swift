@@ -10,7 +10,7 @@ extension PVec {
             discussion: "Example: pvec sign mnli --key alice")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Name, name@N or id prefix.") var name: String
+        @Argument(help: "Name, name@N or id prefix.", completion: NameCompletion.names) var name: String
         @Option(help: "Signing key name.") var key: String = "default"
 
         func run() throws {

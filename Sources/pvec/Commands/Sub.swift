@@ -8,8 +8,8 @@ extension PVec {
             discussion: "Example: pvec sub movie amazon --name movie-minus-amazon")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "The vector to subtract from.") var a: String
-        @Argument(help: "The vector to subtract.") var b: String
+        @Argument(help: "The vector to subtract from.", completion: NameCompletion.names) var a: String
+        @Argument(help: "The vector to subtract.", completion: NameCompletion.names) var b: String
         @Option(help: "Name for the result.") var name: String?
         @OptionGroup var peft: PEFTOptions
 

@@ -8,7 +8,7 @@ extension PVec {
             discussion: "Example: pvec tag mnli stable")
 
         @OptionGroup var global: GlobalOptions
-        @Argument(help: "Name, name@N or id prefix.") var name: String
+        @Argument(help: "Name, name@N or id prefix.", completion: NameCompletion.names) var name: String
         @Argument(help: "The tag.") var tag: String
 
         func run() throws {

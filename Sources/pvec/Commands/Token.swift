@@ -13,7 +13,7 @@ extension PVec {
               write:*         read, upload objects, move every name
               write:P         read, upload objects, move the name P and names under P/
               write:P/        read, upload objects, move names under P/ (not P itself)
-            P without its trailing '/' must be a valid name, so write:team-a allows team-a and
+            P without its trailing '/' must be a valid name, so write:team-a allows team-a and \
             team-a/x but never team-ab/x. Each holder name has one live token at a time.
             Example: pvec token create --scope write:team-a/ --name ci --expires 90d > ci.token
             """,

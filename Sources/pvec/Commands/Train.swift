@@ -8,21 +8,21 @@ extension PVec {
         static let configuration = CommandConfiguration(
             abstract: "Tune a soft prompt on the frozen backbone and record init, prompt and vector.",
             discussion: """
-            Stores NAME (the tuned prompt), NAME.init (its seeded init, or the --init
-            you gave) and NAME.tau (the task prompt vector NAME - init), with lineage.
-            --init may name any registry prompt, e.g. the output of `pvec add A B --onto
+            Stores NAME (the tuned prompt), NAME.init (its seeded init, or the --init \
+            you gave) and NAME.tau (the task prompt vector NAME - init), with lineage. \
+            --init may name any registry prompt, e.g. the output of `pvec add A B --onto \
             INIT`.
             Example: pvec train --task data/movie/task.json --data data/movie/train.jsonl --shots 32 --steps 60 --name movie
             """)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var modelOptions: ModelOptions
-        @Option(help: "Task file (labels, verbalizers, metric).") var task: String
-        @Option(help: "Training data, JSONL.") var data: String
-        @Option(help: "Validation data, JSONL, for early stopping.") var dev: String?
+        @Option(help: "Task file (labels, verbalizers, metric).", completion: .file()) var task: String
+        @Option(help: "Training data, JSONL.", completion: .file()) var data: String
+        @Option(help: "Validation data, JSONL, for early stopping.", completion: .file()) var dev: String?
         @Option(help: "Name for the tuned prompt.") var name: String
         @Option(help: "Prompt length in tokens (rows).") var promptLen: Int = 20
-        @Option(name: .customLong("init"), help: "Start from this registry init or prompt.") var initName: String?
+        @Option(name: .customLong("init"), help: "Start from this registry init or prompt.", completion: NameCompletion.names) var initName: String?
         @Option(help: "Seed of the vocab-sample init (when no --init).") var initSeed: UInt64 = 0
         @Option(help: "Optimizer steps.") var steps: Int?
         @Option(help: "Passes over the data (when no --steps).") var epochs: Int = 1
@@ -31,8 +31,8 @@ extension PVec {
         @OptionGroup var training: TrainingFlags
         @Option(help: "Evaluate on --dev every N steps.") var evalEvery: Int = 0
         @Option(help: "Stop after N dev evaluations without gain.") var patience: Int = 0
-        @Option(help: "Write a checkpoint here as training goes.") var checkpoint: String?
-        @Option(help: "Resume from this checkpoint.") var resume: String?
+        @Option(help: "Write a checkpoint here as training goes.", completion: .file()) var checkpoint: String?
+        @Option(help: "Resume from this checkpoint.", completion: .file()) var resume: String?
 
         func validate() throws {
             guard promptLen > 0 else { throw ValidationError("Please give --prompt-len of at least 1.") }
@@ -60,7 +60,7 @@ extension PVec {
             req.config.patience = patience
             req.checkpoint = checkpoint.map { URL(fileURLWithPath: $0) }
             req.resume = resume.map { URL(fileURLWithPath: $0) }
-            let out = try modelOptions.session(registry, quiet: global.json).run(req)
+            let out = try modelOptions.withSession(registry, quiet: global.json) { try $0.run(req) }
             let r = out.result
             if global.json {
                 Output.json([

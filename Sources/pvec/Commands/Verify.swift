@@ -9,14 +9,14 @@ extension PVec {
             abstract: "Re-hash objects and recompute derived artifacts and seeded inits bit for bit.",
             discussion: """
                 Exits non-zero when anything is wrong. With --repair, first rebuilds the catalog from the \
-                manifest objects and logs/refs (a lost catalog.sqlite, or manifests a crash left unindexed). \
+                manifest objects and logs/refs (a lost catalog.sqlite, or manifests a crash left unindexed).
                 Example: pvec verify    pvec verify nli    pvec verify --repair
                 """)
 
         @OptionGroup var global: GlobalOptions
         @OptionGroup var modelOptions: ModelOptions
         @Flag(help: "Rebuild the catalog from objects and logs/refs before checking.") var repair = false
-        @Argument(help: "Check only this artifact and its lineage.") var name: String?
+        @Argument(help: "Check only this artifact and its lineage.", completion: NameCompletion.names) var name: String?
 
         func validate() throws {
             if repair && name != nil {
