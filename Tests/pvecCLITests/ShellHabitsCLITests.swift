@@ -178,10 +178,7 @@ final class ShellHabitsCLITests: CLITestCase {
     func testHelpDiscussionsReflow() throws {
         let paths = try commandPaths()
         XCTAssertGreaterThan(paths.count, 40)
-        // Commands whose help another change is rewriting (PEFT import, publishing): their
-        // discussions are joined there. Empty this set once those changes are in.
-        let elsewhere: Set<String> = ["import", "push"]
-        for path in paths where !elsewhere.contains(path[0]) {
+        for path in paths {
             let r = try pvec(path + ["--help"], registry: false, env: ["COLUMNS": "2000"])
             XCTAssertEqual(r.status, 0, r.stderr)
             let overview = r.stdout.components(separatedBy: "\nUSAGE:")[0].components(separatedBy: "\n").dropFirst()

@@ -13,8 +13,8 @@ extension PVec {
             """)
 
         @Argument(help: "The server's URL (http://HOST:PORT, or oci://HOST[:PORT]/REPOSITORY).") var url: String
-        @Argument(help: "The folder of the new registry.") var dir: String
-        @Option(help: "A file holding the bearer token.") var tokenFile: String?
+        @Argument(help: "The folder of the new registry.", completion: .directory) var dir: String
+        @Option(help: "A file holding the bearer token.", completion: .file()) var tokenFile: String?
         @Flag(help: "Talk plain HTTP to an OCI registry (loopback or test registries).") var plainHttp = false
         @Flag(help: "Print machine-readable JSON.") var json = false
 

@@ -22,7 +22,7 @@ extension PVec.Remote {
         @OptionGroup var global: GlobalOptions
         @Argument(help: "A name for the remote.") var name: String
         @Argument(help: "Its URL: http://HOST:PORT for `pvec serve`, oci://HOST[:PORT]/REPOSITORY for an OCI registry.") var url: String
-        @Option(help: "A file holding the bearer token (pvec serve only).") var tokenFile: String?
+        @Option(help: "A file holding the bearer token (pvec serve only).", completion: .file()) var tokenFile: String?
         @Flag(help: "Talk plain HTTP to an OCI registry (loopback or test registries; HTTPS otherwise).") var plainHttp = false
 
         func validate() throws {
