@@ -67,7 +67,7 @@ extension Registry {
     /// Ancestors missing from the catalog appear in `edges` but not in `nodes`.
     /// - Throws: `StoreError.unknownName` if `id` is not in the catalog.
     public func lineage(of id: ArtifactID) throws -> LineageGraph {
-        let (rows, edgeRows, depth) = try catalogRead { db in
+        let (rows, nameRows, edgeRows, depth) = try catalogRead { db in
             guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM artifacts WHERE id = ?)", arguments: [id.hex]) == true else {
                 throw StoreError.unknownName(id.hex)
             }
@@ -82,17 +82,24 @@ extension Registry {
                                              arguments: [id.hex])
             var depth: [String: Int] = [:]
             for r in depthRows { depth[r["id"]] = r["depth"] }
-            let nodes = try Row.fetchAll(db, sql: ancestry + " SELECT id, manifest FROM artifacts WHERE id IN (SELECT id FROM ancestry)",
+            // The ancestry again in each query (no list of ids as parameters: a graph may be
+            // larger than SQLite's parameter limit).
+            let nodes = try Row.fetchAll(db, sql: ancestry + " SELECT id, kind, recipe_op FROM artifacts WHERE id IN (SELECT id FROM ancestry)",
+                                         arguments: [id.hex])
+            let names = try Row.fetchAll(db, sql: ancestry + " SELECT id, name FROM refs WHERE id IN (SELECT id FROM ancestry) ORDER BY name",
                                          arguments: [id.hex])
             let edges = try Row.fetchAll(db, sql: ancestry + """
                  SELECT child, parent, role, position FROM edges WHERE child IN (SELECT id FROM ancestry)
                 """, arguments: [id.hex])
-            return (nodes, edges, depth)
+            return (nodes, names, edges, depth)
         }
-        var nodes: [ArtifactID: Manifest] = [:]
+        var names: [String: [String]] = [:]
+        for r in nameRows { names[r["id"], default: []].append(r["name"]) }
+        var nodes: [ArtifactID: LineageGraph.Node] = [:]
         for r in rows {
-            let text: String = r["manifest"]
-            if let m = try? Manifest(json: JSONValue.parse(Array(text.utf8))) { nodes[ArtifactID(unchecked: r["id"])] = m }
+            let hex: String = r["id"]
+            guard let kind = ArtifactKind(rawValue: r["kind"]) else { continue }
+            nodes[ArtifactID(unchecked: hex)] = LineageGraph.Node(kind: kind, op: r["recipe_op"], names: names[hex] ?? [])
         }
         let sorted = edgeRows.sorted { a, b in
             let da = depth[a["child"] as String] ?? 0, dbb = depth[b["child"] as String] ?? 0

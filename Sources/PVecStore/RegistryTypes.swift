@@ -73,13 +73,30 @@ public struct ArtifactSummary: Hashable, Sendable {
 }
 
 /// An artifact and its ancestors up to the roots.
+///
+/// Built from the catalog's columns and edges alone: no manifest is decoded (ask
+/// `manifest(_:)` for one when its recipe or metrics are wanted).
 public struct LineageGraph: Sendable {
+    /// What the catalog keeps about one artifact of the graph.
+    public struct Node: Sendable, Equatable {
+        public var kind: ArtifactKind
+        /// The recipe's op (`train`, `add`, `import`, …).
+        public var op: String
+        /// The names pointing at it now, sorted.
+        public var names: [String]
+    }
+
     /// The artifact asked about.
     public var root: ArtifactID
-    /// Every artifact in the graph whose manifest is in the catalog.
-    public var nodes: [ArtifactID: Manifest]
+    /// Every artifact in the graph that is in the catalog.
+    public var nodes: [ArtifactID: Node]
     /// Parent edges, children nearest the root first, each child's parents in manifest order.
     public var edges: [(child: ArtifactID, parent: ArtifactID, role: ParentRole)]
+
+    /// The parents of `id` in manifest order, with their roles.
+    public func parents(of id: ArtifactID) -> [(id: ArtifactID, role: ParentRole)] {
+        edges.filter { $0.child == id }.map { ($0.parent, $0.role) }
+    }
 }
 
 /// One audit-log row: a change to a name or a tag.

@@ -27,7 +27,9 @@ final class LineageTests: XCTestCase {
         let g = try reg.lineage(of: sum)
         XCTAssertEqual(g.root, sum)
         XCTAssertEqual(Set(g.nodes.keys), [sum, vec, other, tuned, initID])
-        XCTAssertEqual(g.nodes[vec]?.recipe.op, "vector")
+        XCTAssertEqual(g.nodes[vec]?.op, "vector")
+        XCTAssertEqual(g.nodes[vec]?.kind, .vector)
+        XCTAssertEqual(g.parents(of: vec).map(\.role), [.tuned, .`init`])
         let edges = g.edges.map { "\($0.child.short)->\($0.parent.short):\($0.role.rawValue)" }
         // Nearest children first, each child's parents in manifest order.
         XCTAssertEqual(edges, [

