@@ -135,7 +135,15 @@ final class PlacementCLITests: CLITestCase {
         let mix = ["--task", task, "--data", trainData, "--steps", "2", "--batch", "4", "--max-length", "24"]
         try succeed(["attempt", "--sources", "peft-s1,peft-s2", "--name", "at", "--rank", "2"] + mix)
         try succeed(["attempt", "--sources", "s1,s2", "--name", "plain", "--rank", "2"] + mix)
-        try succeed(["amp", "--sources", "peft-s1,peft-s2", "--name", "am"] + mix)
+        // AMP trains two tasks together: the fixture's data again under another task name.
+        let second = workDir.appendingPathComponent("movie-b")
+        try FileManager.default.createDirectory(at: second, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent("train.jsonl"), to: second.appendingPathComponent("train.jsonl"))
+        try String(contentsOf: Self.fixtures.appendingPathComponent("task.json"), encoding: .utf8)
+            .replacingOccurrences(of: "\"movie-small\"", with: "\"movie-b\"")
+            .write(to: second.appendingPathComponent("task.json"), atomically: true, encoding: .utf8)
+        try succeed(["amp", "--tasks", "\(Self.fixtures.path),\(second.path)", "--sources", "peft-s1,peft-s2", "--name", "am",
+                     "--key-width", "4", "--steps", "2", "--batch", "4", "--max-length", "24"])
 
         let carried = try recipeParams("at.target")["peft_config"] as? [String: Any]
         XCTAssertEqual(carried?["revision"] as? String, "placement-test")

@@ -10,10 +10,12 @@ extension PVec {
             discussion: """
             Reports accuracy, macro-F1 and per-class counts; the evaluation is stored
             linked to the prompt and the data hash (see `pvec show NAME`). --no-prompt
-            gives the zero-shot baseline. The prompt goes where it was trained to go
-            (the placement its training recipe records; prepend for an imported PEFT
-            adapter) unless --placement says otherwise, e.g. --placement prepend to score
-            an after-cls prompt the way PEFT would run it.
+            gives the zero-shot baseline.
+
+            The prompt goes where it was trained to go (the placement its training recipe \
+            records; prepend for an imported PEFT adapter) unless --placement says otherwise, \
+            e.g. --placement prepend to score an after-cls prompt the way PEFT would run it.
+
             Example: pvec eval movie --task data/movie/task.json --data data/movie/test.jsonl
             """)
 

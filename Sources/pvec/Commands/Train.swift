@@ -13,10 +13,12 @@ extension PVec {
             you gave) and NAME.tau (the task prompt vector NAME - init), with lineage.
             --init may name any registry prompt, e.g. the output of `pvec add A B --onto
             INIT`.
-            --placement prepend (the default) puts the prompt before [CLS], as PEFT does, so
-            `pvec export NAME --format peft` gives an adapter that scores in PEFT as it does
-            here; --placement after-cls puts it right after [CLS], as pvec did before. The
+
+            --placement prepend (the default) puts the prompt before [CLS], as PEFT does, so \
+            `pvec export NAME --format peft` gives an adapter that scores in PEFT as it does \
+            here; --placement after-cls puts it right after [CLS], as pvec did before. The \
             recipe records prepend; a recipe without a placement means after-cls.
+
             Example: pvec train --task data/movie/task.json --data data/movie/train.jsonl --shots 32 --steps 60 --name movie
             """)
 
