@@ -164,7 +164,7 @@ run export pa --out pa-peft --format peft
 run import pa-peft --name pa-peft --init i0
 run import inputs/nan.npy --name nan --backbone toy --allow-nonfinite
 # A short training run on the real model (vocab-sample init, prompt, vector) and an eval.
-run train --task inputs/task.json --data inputs/train.jsonl --name mv --prompt-len 4 --steps 3 --batch 4 --max-length 32 --init-seed 5 --seed 1 --shots 3
+run train --task inputs/task.json --data inputs/train.jsonl --name mv --prompt-len 4 --steps 3 --batch 4 --max-length 32 --init-seed 5 --seed 1 --shots 3 --placement after-cls
 run eval mv --task inputs/task.json --data inputs/test.jsonl --max-length 32
 
 "$pvec" verify --registry "$work/reg" > /dev/null

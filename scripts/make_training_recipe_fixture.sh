@@ -52,12 +52,13 @@ run() {
 }
 
 "$PVEC" init > /dev/null
-# Plain prompt tuning: seeded init, few-shot, dev with early stopping and epochs, --init.
-run train --task $A/task.json --data $A/train.jsonl --name s1 --prompt-len 3 --init-seed 1 "${TINY[@]}"
-run train --task $A/task.json --data $A/train.jsonl --name s2 --prompt-len 3 --init-seed 2 --shots 4 --seed 3 "${TINY[@]}"
+# Plain prompt tuning: seeded init, few-shot, dev with early stopping and epochs, --init (after-cls, the
+# placement these fixtures were made with before prepend became the default).
+run train --task $A/task.json --data $A/train.jsonl --name s1 --prompt-len 3 --init-seed 1 --placement after-cls "${TINY[@]}"
+run train --task $A/task.json --data $A/train.jsonl --name s2 --prompt-len 3 --init-seed 2 --shots 4 --seed 3 --placement after-cls "${TINY[@]}"
 run train --task $A/task.json --data $A/train.jsonl --name dv --prompt-len 2 --epochs 1 --batch 16 --max-length 24 \
-    --dev $A/test.jsonl --eval-every 2 --patience 1 --lr 0.5 --weight-decay 0.001 --warmup 0.1 --clip 2 --temperature 0.1
-run train --task $A/task.json --data $A/train.jsonl --name from-s1 --init s1 "${TINY[@]}"
+    --dev $A/test.jsonl --eval-every 2 --patience 1 --lr 0.5 --weight-decay 0.001 --warmup 0.1 --clip 2 --temperature 0.1 --placement after-cls
+run train --task $A/task.json --data $A/train.jsonl --name from-s1 --init s1 --placement after-cls "${TINY[@]}"
 # ATTEMPT: one task; several tasks with one shared module; a new run from that module.
 run attempt --task $A/task.json --data $A/train.jsonl --sources s1,s2 --name at --rank 4 "${TINY[@]}"
 run attempt --tasks $A,$B --sources s1,s2 --name pre --rank 4 --shots 4 --cap 20 "${TINY[@]}"

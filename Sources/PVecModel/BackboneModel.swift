@@ -28,6 +28,8 @@ public protocol BackboneModel: AnyObject {
     var vocabularySize: Int { get }
     /// The longest input, in positions (tokens plus prompt rows).
     var maxPositions: Int { get }
+    /// Where the next `forward` puts the prompt rows (set it before a run; see `PromptPlacement`).
+    var promptPlacement: PromptPlacement { get set }
 
     /// Token ids for a text or a text pair, special tokens included, at most `maxLength` ids.
     func tokenize(_ text: String, pair: String?, maxLength: Int) -> TokenizedText
@@ -58,8 +60,8 @@ public struct InputGradients: Sendable {
     /// dL/dP `[m, C]`, summed over the batch; nil when the forward pass had no prompt.
     public var prompt: Tensor?
     /// dL/d(input embedding rows) `[B, T, C]` in the padded layout of the forward pass
-    /// (for `BertEncoder`: `[CLS]`, the prompt rows, the remaining tokens, then padding
-    /// rows, which are zero); nil unless requested.
+    /// (for `BertEncoder`: the prompt rows and the tokens in the order `promptPlacement` gives,
+    /// then padding rows, which are zero); nil unless requested.
     public var inputs: Tensor?
     /// dL/dprompts[b] `[B, m, C]`, one slice per example, after a per-example forward
     /// (`forward(_:prompts:normalize:)`); nil otherwise. `prompt` is then their sum.

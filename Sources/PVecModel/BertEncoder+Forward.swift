@@ -41,15 +41,17 @@ extension BertEncoder {
         }
         let acts = ensureActivations(B: B, T: T, keepLayers: forBackward)
         if forBackward { lastForward = nil }
+        let start = promptPlacement.firstPromptRow
         parameters.storage.withUnsafeBufferPointer { storage in
             let p = storage.baseAddress!
-            fillEmbeddings(acts, batch: batch, prompts: prompts, promptRows: m, lengths: lengths, B: B, T: T, params: p)
+            fillEmbeddings(acts, batch: batch, prompts: prompts, promptRows: m, promptStart: start, lengths: lengths,
+                           B: B, T: T, params: p)
             encode(acts, lengths: lengths, B: B, T: T, params: p)
         }
         pool(acts, lengths: lengths, B: B, T: T, normalize: normalize)
         if forBackward {
-            lastForward = ForwardRecord(B: B, T: T, promptRows: m, lengths: lengths, normalize: normalize,
-                                        perExample: perExample)
+            lastForward = ForwardRecord(B: B, T: T, promptRows: m, promptStart: start, lengths: lengths,
+                                        normalize: normalize, perExample: perExample)
         }
         return Tensor(shape: [B, C], scalars: Array(UnsafeBufferPointer(start: acts.output, count: B * C)))
     }
@@ -68,10 +70,11 @@ extension BertEncoder {
 
     /// inp, emb: [B, T, C] and the embedding LayerNorm into x: [B, T, C].
     ///
-    /// Row t of sequence b is `[CLS]` (t = 0), prompt row t-1 (1 <= t <= m), then token t-m;
-    /// padding rows are zero before the position and type embeddings are added.
+    /// With s = `promptStart` (0: prepend, 1: after `[CLS]`), row t of sequence b is token t
+    /// (t < s), prompt row t-s (s <= t < s+m), then token t-m; padding rows are zero before the
+    /// position and type embeddings are added.
     private func fillEmbeddings(_ acts: BertActivations, batch: [TokenizedText], prompts: [Tensor]?, promptRows m: Int,
-                                lengths: [Int], B: Int, T: Int, params p: UnsafePointer<Float>) {
+                                promptStart s: Int, lengths: [Int], B: Int, T: Int, params p: UnsafePointer<Float>) {
         let C = config.width
         let wte = p + parameters.wordEmbeddings
         let wpe = p + parameters.positionEmbeddings
@@ -85,10 +88,10 @@ extension BertEncoder {
                     var type = 0
                     if t >= lengths[b] {
                         BertKernels.zero(row, count: C)
-                    } else if t >= 1 && t <= m {
-                        row.update(from: promptBuf.baseAddress! + (t - 1) * C, count: C)
+                    } else if t >= s && t < s + m {
+                        row.update(from: promptBuf.baseAddress! + (t - s) * C, count: C)
                     } else {
-                        let j = t == 0 ? 0 : t - m
+                        let j = t < s ? t : t - m
                         let id = seq.ids[j]
                         precondition(id >= 0 && id < config.vocabularySize, "token id \(id) outside the vocabulary")
                         type = seq.typeIds[j]

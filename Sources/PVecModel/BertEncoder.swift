@@ -4,14 +4,18 @@ import PVecTensor
 /// A frozen BERT sentence encoder (all-MiniLM-L6-v2 by default) on CPU, with a soft prompt
 /// spliced into its input and gradients back to that prompt.
 ///
-/// **Prompt placement.** A prompt P `[m, C]` lives in word-embedding space and goes right
-/// after `[CLS]`: the sequence is `[CLS] P₁ … Pₘ tokens… [SEP] (pads)`. Prompt rows receive
-/// position embeddings for the positions they occupy and token type 0, like any token, and
-/// then the embedding LayerNorm. `[CLS]` stays first because BERT was trained with it there.
+/// **Prompt placement.** A prompt P `[m, C]` lives in word-embedding space. With
+/// `promptPlacement = .afterCLS` (the default of this type) it goes right after `[CLS]`:
+/// `[CLS] P₁ … Pₘ tokens… [SEP] (pads)`, which keeps `[CLS]` first, where BERT was trained
+/// with it. With `.prepend` it goes before every token, as PEFT's prompt tuning puts it:
+/// `P₁ … Pₘ [CLS] tokens… [SEP] (pads)`. Either way prompt rows receive position embeddings
+/// for the positions they occupy and token type 0, like any token, and then the embedding
+/// LayerNorm.
 ///
 /// **Pooling.** The output is the mean of the last hidden states over all real positions,
-/// prompt positions included (they are part of the sequence the model sees), optionally
-/// L2-normalised. Without a prompt this is exactly the sentence-transformers embedding of
+/// prompt positions included (they are part of the sequence the model sees, and PEFT's
+/// attention mask covers them too), optionally L2-normalised: the same rows in both
+/// placements. Without a prompt this is exactly the sentence-transformers embedding of
 /// all-MiniLM-L6-v2 (Transformer → mean Pooling → Normalize).
 ///
 /// The encoder keeps the activations of its latest `forward` for `backward`; the buffers are
@@ -38,10 +42,14 @@ public final class BertEncoder: BackboneModel {
     var inferenceActivations: BertActivations?
     var lastForward: ForwardRecord?
     private var cachedFingerprint: Backbone?
+    /// Where `forward` puts prompt rows; `embed` has no prompt, so it does not care.
+    public var promptPlacement: PromptPlacement = .afterCLS
 
     /// What backward needs to know about the latest forward.
     struct ForwardRecord {
         var B: Int, T: Int, promptRows: Int
+        /// Row of the first prompt row in each sequence (`PromptPlacement.firstPromptRow`).
+        var promptStart: Int = 1
         var lengths: [Int]      // positions per sequence, prompt included
         var normalize: Bool
         /// The batch had one prompt per sequence (`forward(_:prompts:normalize:)`).
@@ -127,8 +135,8 @@ public final class BertEncoder: BackboneModel {
     /// Runs the batch and returns the mean-pooled last hidden states `[B, C]`.
     ///
     /// - Parameters:
-    ///   - prompt: `[m, C]` rows spliced in after `[CLS]` of every sequence (see the type's
-    ///     documentation), or nil.
+    ///   - prompt: `[m, C]` rows spliced into every sequence where `promptPlacement` says (see
+    ///     the type's documentation), or nil.
     ///   - normalize: L2-normalise each row (sentence-transformers does).
     /// - Throws: `ModelError.promptWidthMismatch`, `.sequenceTooLong`.
     public func forward(_ batch: [TokenizedText], prompt: Tensor? = nil, normalize: Bool = true) throws -> Tensor {
@@ -137,7 +145,7 @@ public final class BertEncoder: BackboneModel {
 
     /// Runs the batch with one soft prompt per sequence and returns `[B, C]`.
     ///
-    /// Sequence b is `[CLS] prompts[b] tokens…`, as in `forward(_:prompt:normalize:)`; the
+    /// Sequence b holds prompts[b] where `promptPlacement` says, as in `forward(_:prompt:normalize:)`; the
     /// following `backward` also returns `promptPerExample`, each sequence's dL/dprompts[b].
     /// Composition methods (ATTEMPT, AMP, ComPT) need this: their prompts depend on the input
     /// or the task, so a batch holds many prompts.
@@ -161,23 +169,23 @@ public final class BertEncoder: BackboneModel {
         }
         precondition(dFeatures.shape.dims == [record.B, config.width],
                      "dFeatures must be [B, C] = [\(record.B), \(config.width)], got \(dFeatures.shape)")
-        let B = record.B, T = record.T, m = record.promptRows, C = config.width
+        let B = record.B, T = record.T, m = record.promptRows, C = config.width, s = record.promptStart
         backwardPass(dFeatures.scalars, record: record, acts: acts)
         var promptGrad: Tensor?
         if m > 0 {
             var g = [Float](repeating: 0, count: m * C)
             for b in 0..<B {
-                let src = acts.demb + (b * T + 1) * C
+                let src = acts.demb + (b * T + s) * C
                 for i in 0..<(m * C) { g[i] += src[i] }
             }
             promptGrad = Tensor(shape: [m, C], scalars: g)
         }
         var perExample: Tensor?
         if m > 0 && record.perExample {
-            // Rows 1...m of each sequence's input gradient, copied out of the padded layout.
+            // The prompt rows of each sequence's input gradient, copied out of the padded layout.
             var g = [Float](repeating: 0, count: B * m * C)
             for b in 0..<B {
-                let src = acts.demb + (b * T + 1) * C
+                let src = acts.demb + (b * T + s) * C
                 for i in 0..<(m * C) { g[b * m * C + i] = src[i] }
             }
             perExample = Tensor(shape: [B, m, C], scalars: g)

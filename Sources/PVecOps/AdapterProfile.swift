@@ -48,7 +48,8 @@ public struct AdapterProfile: Sendable, Equatable {
         if m.recipe.op == ImportRecipe.op, let r = try? ImportRecipe(m.recipe) {
             p.config = r.peftConfig
             p.dtype = r.dtype
-        } else if Derivation.recomputableOps.contains(m.recipe.op) {
+        } else if Derivation.recomputableOps.contains(m.recipe.op) || m.recipe.params["peft_config"]?.objectValue != nil {
+            // Derivations, and the prompts training runs store (TrainingSession.store).
             p.config = m.recipe.params["peft_config"]?.objectValue
             p.dtype = m.recipe.params["dtype"]?.stringValue.flatMap(DType.init(rawValue:))
         }

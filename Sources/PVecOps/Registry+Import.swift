@@ -138,9 +138,12 @@ extension Registry {
     ///     (carried through arithmetic), else F32 (and F32 for .npy, which has no BF16).
     ///   - key: the tensor's key in a safetensors file (default `prompt_embeddings`).
     ///   - allowVector: write a task vector as a PEFT adapter (refused otherwise).
+    ///   - weightsMetadata: entries for a PEFT adapter's weights metadata besides `format`
+    ///     (PVecTrain records the training placement there).
     /// - Throws: `OpsError.vectorAsAdapter` for a vector without `allowVector`; file errors.
     public func export(_ spec: String, to url: URL, format: TensorFileFormat, dtype: DType? = nil,
-                       key: String = PEFTAdapter.tensorKey, allowVector: Bool = false) throws -> ArtifactID {
+                       key: String = PEFTAdapter.tensorKey, allowVector: Bool = false,
+                       weightsMetadata: [String: String] = [:]) throws -> ArtifactID {
         let o = try operand(spec)
         guard o.manifest.blob != nil else {
             throw OpsError.wrongKind(spec, o.manifest.kind, expected: "an artifact with a tensor")
@@ -173,7 +176,8 @@ extension Registry {
             }
             let model = o.manifest.backbone.map(\.model).flatMap { $0 == Backbone.unknownModel ? nil : $0 }
             try PEFTAdapter.write(tensor: t, dtype: dtype ?? profile.dtype ?? .f32, extras: extras,
-                                  config: profile.config.map(JSONValue.object), baseModel: model, to: url)
+                                  config: profile.config.map(JSONValue.object), baseModel: model,
+                                  metadata: weightsMetadata, to: url)
         }
         return o.id
     }

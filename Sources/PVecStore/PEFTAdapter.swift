@@ -230,9 +230,12 @@ public enum PEFTAdapter {
     ///   - dtype: the element type of `prompt_embeddings` (F32, F16, BF16 or F64).
     ///   - extras: other tensors to write beside it (a classifier head), each in its own type.
     ///   - baseModel: `base_model_name_or_path`; nil keeps the config's, or writes null.
+    ///   - metadata: more entries for the weights' metadata beside `format` (none by default,
+    ///     which keeps the bytes PEFT writes).
     /// - Throws: `StoreError.invalidAdapter` when the tensor does not fit the config.
     public static func write(tensor: Tensor, dtype: DType = .f32, extras: [String: Extra] = [:],
-                             config: JSONValue?, baseModel: String?, to directory: URL) throws {
+                             config: JSONValue?, baseModel: String?, metadata: [String: String] = [:],
+                             to directory: URL) throws {
         guard tensor.shape.rank == 2, tensor.count > 0 else {
             throw StoreError.invalidAdapter(path: directory.path, reason: "a prompt must be 2-D [tokens, width], got \(tensor.shape)")
         }
@@ -265,7 +268,7 @@ public enum PEFTAdapter {
         }
         var all = extras
         all[tensorKey] = Extra(tensor: tensor, dtype: dtype)
-        let weights = encodeWeights(all, metadata: ["format": "pt"])
+        let weights = encodeWeights(all, metadata: metadata.merging(["format": "pt"]) { _, pt in pt })
         try FileIO.makeDirectory(directory, syncParent: false)
         try FileIO.replace(directory.appendingPathComponent(weightsFile), with: weights)
         try FileIO.replace(configURL, with: PEFTConfigText.dumps(.object(fields)))

@@ -1,6 +1,11 @@
+import PVecModel
+
 /// Hyperparameters of a prompt-tuning run; all of them go into the tuned prompt's recipe
 /// (`TrainingHyperparameters`).
 public struct TrainConfig: Sendable, Equatable {
+    /// Where the prompt goes in the input. The library keeps `.afterCLS` (what recipes without a
+    /// placement mean); `pvec train` passes `PromptPlacement.defaultForNewPrompts`.
+    public var placement: PromptPlacement = .afterCLS
     /// Optimizer steps; when nil, `epochs` passes over the training data.
     public var steps: Int?
     public var epochs: Int = 1

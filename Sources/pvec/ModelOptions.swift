@@ -35,3 +35,12 @@ struct ModelOptions: ParsableArguments {
 
 /// The model cache lives in PVecModel; commands that do not import it (verify) use this name.
 typealias EmbeddingTables = PVecModel.EmbeddingTables
+
+extension PromptPlacement: ExpressibleByArgument {}
+
+/// Where the soft prompt goes in the input (`pvec train`, `pvec eval`).
+struct PlacementOption: ParsableArguments {
+    @Option(help: ArgumentHelp("Prompt placement: prepend (before [CLS], as PEFT) or after-cls (default: prepend for train; for eval, what the prompt was trained with).",
+                               valueName: "prepend|after-cls"))
+    var placement: PromptPlacement?
+}

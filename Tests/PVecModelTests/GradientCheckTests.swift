@@ -7,8 +7,9 @@ import PVecTensor
 final class GradientCheckTests: XCTestCase {
     let m = 3
 
-    private func setup(normalize: Bool) throws -> (BertEncoder, ReferenceBert, Tensor, Tensor) {
+    private func setup(normalize: Bool, placement: PromptPlacement = .afterCLS) throws -> (BertEncoder, ReferenceBert, Tensor, Tensor) {
         let encoder = try TinyBert.encoder()
+        encoder.promptPlacement = placement
         let reference = ReferenceBert(encoder.parameters)
         let C = TinyBert.config.width
         let prompt = Tensor(shape: [m, C], scalars: TinyBert.uniform(m * C, seed: 11, scale: 0.5))
@@ -29,27 +30,45 @@ final class GradientCheckTests: XCTestCase {
     }
 
     func testForwardMatchesFloat64Reference() throws {
-        for normalize in [false, true] {
-            let (encoder, ref, prompt, _) = try setup(normalize: normalize)
+        for normalize in [false, true] { for placement in PromptPlacement.allCases {
+            let prepend = placement == .prepend
+            let (encoder, ref, prompt, _) = try setup(normalize: normalize, placement: placement)
             let C = TinyBert.config.width
             let promptRows = (0..<m).map { i in (0..<C).map { Double(prompt[i, $0]) } }
             for withPrompt in [false, true] {
                 let out = try encoder.forward(TinyBert.batch, prompt: withPrompt ? prompt : nil, normalize: normalize)
                 var maxdiff = 0.0
                 for (b, seq) in TinyBert.batch.enumerated() {
-                    let (rows, types) = ref.inputRows(seq, prompt: withPrompt ? promptRows : [])
+                    let (rows, types) = ref.inputRows(seq, prompt: withPrompt ? promptRows : [], prepend: prepend)
                     let expect = ref.forward(rows: rows, types: types, normalize: normalize)
                     for i in 0..<C { maxdiff = max(maxdiff, abs(Double(out[b, i]) - expect[i])) }
                 }
-                print("tiny forward vs Float64 reference (normalize \(normalize), prompt \(withPrompt)): maxdiff \(maxdiff)")
+                print("tiny forward vs Float64 reference (normalize \(normalize), prompt \(withPrompt), \(placement.rawValue)): maxdiff \(maxdiff)")
                 XCTAssertLessThan(maxdiff, 1e-5)
             }
-        }
+        } }
+    }
+
+    /// The two placements are different inputs (so the option does something), and the same
+    /// one without a prompt (the sentence-transformers embedding either way).
+    func testPlacementsDifferWithAPromptOnly() throws {
+        let (encoder, _, prompt, _) = try setup(normalize: true)
+        let afterCLS = try encoder.forward(TinyBert.batch, prompt: prompt, normalize: true)
+        let bare = try encoder.forward(TinyBert.batch, prompt: nil, normalize: true)
+        encoder.promptPlacement = .prepend
+        let prepend = try encoder.forward(TinyBert.batch, prompt: prompt, normalize: true)
+        XCTAssertEqual(try encoder.forward(TinyBert.batch, prompt: nil, normalize: true), bare)
+        let gap = zip(afterCLS.scalars, prepend.scalars).map { abs($0 - $1) }.max() ?? 0
+        print("tiny prepend vs after-cls output: max |diff| \(gap)")
+        XCTAssertGreaterThan(gap, 1e-3)
     }
 
     func testPromptAndInputGradientsMatchFloat64FiniteDifferences() throws {
-        for normalize in [false, true] {
-            let (encoder, ref, prompt, r) = try setup(normalize: normalize)
+        for normalize in [false, true] { for placement in PromptPlacement.allCases {
+            let prepend = placement == .prepend
+            // The reference's layout: the first prompt row sits at 0 (prepend) or 1 (after [CLS]).
+            let s = prepend ? 0 : 1
+            let (encoder, ref, prompt, r) = try setup(normalize: normalize, placement: placement)
             let C = TinyBert.config.width
             _ = try encoder.forward(TinyBert.batch, prompt: prompt, normalize: normalize)
             let grads = try encoder.backward(dFeatures: r, inputGradients: true)
@@ -60,7 +79,7 @@ final class GradientCheckTests: XCTestCase {
             XCTAssertEqual(dInputs.shape, [TinyBert.batch.count, T, C])
 
             let promptRows = (0..<m).map { i in (0..<C).map { Double(prompt[i, $0]) } }
-            let laid = TinyBert.batch.map { ref.inputRows($0, prompt: promptRows) }
+            let laid = TinyBert.batch.map { ref.inputRows($0, prompt: promptRows, prepend: prepend) }
             let rows = laid.map(\.rows), types = laid.map(\.types)
             let h = 1e-5
 
@@ -70,8 +89,8 @@ final class GradientCheckTests: XCTestCase {
                 for c in 0..<C {
                     var plus = rows, minus = rows
                     for b in rows.indices {
-                        plus[b][1 + i][c] += h
-                        minus[b][1 + i][c] -= h
+                        plus[b][s + i][c] += h
+                        minus[b][s + i][c] -= h
                     }
                     let fd = (loss(ref, rows: plus, types: types, r: r, normalize: normalize)
                               - loss(ref, rows: minus, types: types, r: r, normalize: normalize)) / (2 * h)
@@ -79,7 +98,7 @@ final class GradientCheckTests: XCTestCase {
                     maxgrad = max(maxgrad, abs(fd))
                 }
             }
-            print("tiny dL/dPrompt vs Float64 central FD (normalize \(normalize)): maxdiff \(maxdiff), max |g| \(maxgrad), relative \(maxdiff / maxgrad)")
+            print("tiny dL/dPrompt vs Float64 central FD (normalize \(normalize), \(placement.rawValue)): maxdiff \(maxdiff), max |g| \(maxgrad), relative \(maxdiff / maxgrad)")
             XCTAssertLessThan(maxdiff / maxgrad, 1e-4)
 
             // dL/d(every input row), padding rows included (their gradient must be zero).
@@ -104,7 +123,7 @@ final class GradientCheckTests: XCTestCase {
                     }
                 }
             }
-            print("tiny dL/dInputs vs Float64 central FD (normalize \(normalize)): maxdiff \(maxdiff), max |g| \(maxgrad), relative \(maxdiff / maxgrad)")
+            print("tiny dL/dInputs vs Float64 central FD (normalize \(normalize), \(placement.rawValue)): maxdiff \(maxdiff), max |g| \(maxgrad), relative \(maxdiff / maxgrad)")
             XCTAssertLessThan(maxdiff / maxgrad, 1e-4)
             XCTAssertEqual(padMax, 0)
 
@@ -112,13 +131,13 @@ final class GradientCheckTests: XCTestCase {
             var sumDiff: Float = 0
             for i in 0..<m {
                 for c in 0..<C {
-                    var s: Float = 0
-                    for b in rows.indices { s += dInputs.scalars[(b * T + 1 + i) * C + c] }
-                    sumDiff = max(sumDiff, abs(s - dPrompt[i, c]))
+                    var sum: Float = 0
+                    for b in rows.indices { sum += dInputs.scalars[(b * T + s + i) * C + c] }
+                    sumDiff = max(sumDiff, abs(sum - dPrompt[i, c]))
                 }
             }
             XCTAssertLessThan(sumDiff, 1e-6)
-        }
+        } }
     }
 
     func testBackwardIsRepeatableAndLinearInTheOutputGradient() throws {

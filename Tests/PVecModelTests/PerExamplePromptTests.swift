@@ -28,7 +28,13 @@ final class PerExamplePromptTests: XCTestCase {
     }
 
     func testPerExamplePromptGradientsMatchFloat64FiniteDifferences() throws {
+        for placement in PromptPlacement.allCases { try checkPerExampleGradients(placement) }
+    }
+
+    private func checkPerExampleGradients(_ placement: PromptPlacement) throws {
         let encoder = try TinyBert.encoder()
+        encoder.promptPlacement = placement
+        let prepend = placement == .prepend, s = prepend ? 0 : 1
         let ref = ReferenceBert(encoder.parameters)
         let C = TinyBert.config.width, B = TinyBert.batch.count
         let ps = prompts(C)
@@ -43,7 +49,7 @@ final class PerExamplePromptTests: XCTestCase {
         var maxdiff = 0.0, maxgrad = 0.0
         for (b, seq) in TinyBert.batch.enumerated() {
             let rows = (0..<m).map { i in (0..<C).map { Double(ps[b][i, $0]) } }
-            let laid = ref.inputRows(seq, prompt: rows)
+            let laid = ref.inputRows(seq, prompt: rows, prepend: prepend)
             func loss(_ x: [[Double]]) -> Double {
                 let out = ref.forward(rows: x, types: laid.types, normalize: true)
                 return (0..<C).reduce(0.0) { $0 + Double(r[b, $1]) * out[$1] }
@@ -51,22 +57,22 @@ final class PerExamplePromptTests: XCTestCase {
             for i in 0..<m {
                 for c in 0..<C {
                     var plus = laid.rows, minus = laid.rows
-                    plus[1 + i][c] += h
-                    minus[1 + i][c] -= h
+                    plus[s + i][c] += h
+                    minus[s + i][c] -= h
                     let fd = (loss(plus) - loss(minus)) / (2 * h)
                     maxdiff = max(maxdiff, abs(fd - Double(per.scalars[(b * m + i) * C + c])))
                     maxgrad = max(maxgrad, abs(fd))
                 }
             }
         }
-        print("tiny dL/dprompts[b] vs Float64 central FD: maxdiff \(maxdiff), max |g| \(maxgrad), relative \(maxdiff / maxgrad)")
+        print("tiny dL/dprompts[b] vs Float64 central FD (\(placement.rawValue)): maxdiff \(maxdiff), max |g| \(maxgrad), relative \(maxdiff / maxgrad)")
         XCTAssertLessThan(maxdiff / maxgrad, 1e-4)
 
         var sumDiff: Float = 0
         for k in 0..<(m * C) {
-            var s: Float = 0
-            for b in 0..<B { s += per.scalars[b * m * C + k] }
-            sumDiff = max(sumDiff, abs(s - sum.scalars[k]))
+            var total: Float = 0
+            for b in 0..<B { total += per.scalars[b * m * C + k] }
+            sumDiff = max(sumDiff, abs(total - sum.scalars[k]))
         }
         XCTAssertLessThan(sumDiff, 1e-6)
     }

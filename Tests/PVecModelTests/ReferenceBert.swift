@@ -16,9 +16,13 @@ struct ReferenceBert {
     }
 
     /// The input rows of one sequence as the encoder lays them out: [CLS], prompt, tokens.
-    func inputRows(_ seq: TokenizedText, prompt: [[Double]]) -> (rows: [[Double]], types: [Int]) {
+    /// `prepend`: the prompt rows before every token (PEFT's layout); else after `[CLS]`.
+    func inputRows(_ seq: TokenizedText, prompt: [[Double]], prepend: Bool = false) -> (rows: [[Double]], types: [Int]) {
         let C = config.width
         func word(_ id: Int) -> [Double] { Array(w[(p.wordEmbeddings + id * C)..<(p.wordEmbeddings + (id + 1) * C)]) }
+        if prepend {
+            return (prompt + seq.ids.map(word), [Int](repeating: 0, count: prompt.count) + seq.typeIds)
+        }
         var rows = [word(seq.ids[0])]
         var types = [seq.typeIds[0]]
         rows += prompt

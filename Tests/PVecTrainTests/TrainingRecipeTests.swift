@@ -1,4 +1,5 @@
 import Foundation
+import PVecModel
 import PVecStore
 import XCTest
 @testable import PVecTrain
@@ -63,6 +64,37 @@ final class TrainingRecipeTests: XCTestCase {
         refused({ $0["task_sha256"] = nil }, naming: "task_sha256")
         XCTAssertThrowsError(try AttemptRecipe(m.recipe))
         XCTAssertThrowsError(try RecipeDecoder(TrainingRecipes.all).decode(Recipe(op: "merge", params: [:])))
+    }
+
+    /// A placement is recorded only when it is not after-cls: the fixtures (made before
+    /// placements existed) read as after-cls, and a prepended run says so, in train and eval.
+    func testPlacementIsRecordedOnlyWhenItIsNotAfterCLS() throws {
+        let file = try index().first { $0.file.hasSuffix("-s1.json") }!.file
+        let m = try Manifest(json: JSONValue.parse(Array(try Data(contentsOf: Self.fixtures.appendingPathComponent(file)))))
+        XCTAssertNil(m.recipe.params["placement"])
+        var r = try TrainRecipe(m.recipe)
+        XCTAssertEqual(r.training.placement, .afterCLS)
+        r.training.placement = .prepend
+        XCTAssertEqual(r.params["placement"], .string("prepend"))
+        XCTAssertEqual(try TrainRecipe(params: r.params).training.placement, .prepend)
+        XCTAssertEqual(JSONValue.object(try TrainRecipe(params: r.params).params).canonicalString, JSONValue.object(r.params).canonicalString)
+        var p = r.params
+        p["placement"] = "middle"
+        XCTAssertThrowsError(try TrainRecipe(params: p)) { e in
+            guard case StoreError.malformedRecipe(_, let reason) = e else { return XCTFail("\(e)") }
+            XCTAssertTrue(reason.contains("placement"), reason)
+        }
+        r.training.placement = .afterCLS
+        XCTAssertEqual(JSONValue.object(r.params).canonicalString, JSONValue.object(m.recipe.params).canonicalString,
+                       "after-cls writes the old bytes")
+
+        let evalFile = try XCTUnwrap(try index().first { $0.file.contains("-eval-") }?.file)
+        let e = try Manifest(json: JSONValue.parse(Array(try Data(contentsOf: Self.fixtures.appendingPathComponent(evalFile)))))
+        var typed = try EvalRecipe(e.recipe)
+        XCTAssertNil(typed.placement)
+        XCTAssertEqual(JSONValue.object(typed.params).canonicalString, JSONValue.object(e.recipe.params).canonicalString)
+        typed.placement = .prepend
+        XCTAssertEqual(try EvalRecipe(params: typed.params).placement, .prepend)
     }
 
     /// The typed values say what the recipe recorded.

@@ -1,3 +1,4 @@
+import PVecModel
 import PVecStore
 
 /// `train`: a soft prompt tuned on one task (`pvec train`); parent its init.
@@ -54,8 +55,11 @@ struct EvalRecipe: TypedRecipe {
     var maxLength: Int
     /// Whether a prompt (or mixture) was evaluated; false for the zero-shot baseline.
     var prompt: Bool
+    /// Where the prompt went; recorded only when it is not `.afterCLS` (older evaluations
+    /// record none and meant after-cls).
+    var placement: PromptPlacement?
 
-    init(task: TaskSpec, data: Dataset, temperature: Float, maxLength: Int, prompt: Bool) {
+    init(task: TaskSpec, data: Dataset, temperature: Float, maxLength: Int, prompt: Bool, placement: PromptPlacement? = nil) {
         self.task = task.name
         taskSHA256 = task.sha256
         self.data = data.source
@@ -64,12 +68,16 @@ struct EvalRecipe: TypedRecipe {
         self.temperature = Double(temperature)
         self.maxLength = maxLength
         self.prompt = prompt
+        self.placement = prompt && placement != PromptPlacement.recordedDefault ? placement : nil
     }
 
     var params: [String: JSONValue] {
-        ["task": .string(task), "task_sha256": .string(taskSHA256), "data": .string(data),
-         "data_sha256": .string(dataSHA256), "n": .count(n), "temperature": .double(temperature),
-         "max_length": .count(maxLength), "prompt": .bool(prompt)]
+        var p: [String: JSONValue] = [
+            "task": .string(task), "task_sha256": .string(taskSHA256), "data": .string(data),
+            "data_sha256": .string(dataSHA256), "n": .count(n), "temperature": .double(temperature),
+            "max_length": .count(maxLength), "prompt": .bool(prompt)]
+        if let placement { p["placement"] = .string(placement.rawValue) }
+        return p
     }
 
     init(params: [String: JSONValue]) throws {
@@ -82,5 +90,6 @@ struct EvalRecipe: TypedRecipe {
         temperature = try r.double("temperature")
         maxLength = try r.int("max_length")
         prompt = try r.bool("prompt")
+        placement = r.has("placement") ? try r.word("placement", as: PromptPlacement.self) : nil
     }
 }

@@ -1,3 +1,4 @@
+import PVecModel
 import PVecStore
 
 /// The hyperparameters a gradient-trained run records (`TrainConfig`), the base of the
@@ -24,6 +25,9 @@ struct TrainingHyperparameters: Hashable, Sendable {
     var seed: UInt64
     var evalEvery: Int
     var patience: Int
+    /// Recorded only when it is not `.afterCLS`, so recipes made before placements existed keep
+    /// their bytes (and ids), and a recipe without it means after-cls.
+    var placement: PromptPlacement
     static let optimizer: JSONValue = "adamw"
 
     init(_ c: TrainConfig) {
@@ -39,6 +43,7 @@ struct TrainingHyperparameters: Hashable, Sendable {
         seed = c.seed
         evalEvery = c.evalEvery
         patience = c.patience
+        placement = c.placement
     }
 
     var params: [String: JSONValue] {
@@ -50,6 +55,7 @@ struct TrainingHyperparameters: Hashable, Sendable {
         ]
         if let temperature { p["temperature"] = .double(temperature) }
         if let lrScale { p["lr_scale"] = .double(lrScale) }
+        if placement != PromptPlacement.recordedDefault { p["placement"] = .string(placement.rawValue) }
         switch length {
         case .steps(let n): p["steps"] = .count(n)
         case .epochs(let n): p["epochs"] = .count(n)
@@ -76,6 +82,7 @@ struct TrainingHyperparameters: Hashable, Sendable {
         seed = try r.seed("seed")
         evalEvery = try r.int("eval_every")
         patience = try r.int("patience")
+        placement = r.has("placement") ? try r.word("placement", as: PromptPlacement.self) : PromptPlacement.recordedDefault
     }
 }
 

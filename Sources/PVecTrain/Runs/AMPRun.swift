@@ -44,8 +44,10 @@ public struct AMPRun: TrainingRun {
     public var inputNames: [String] { sources + (moduleSpec.map { [$0] } ?? []) }
 
     public func run(in session: TrainingSession) throws -> AMPOutcome {
-        let model = try session.model()
+        let model = try session.model(placement: config.placement)
         let sources = try session.resolvePrompts(self.sources, role: "an AMP source")
+        // The targets will carry the sources' adapter config: refuse a mix now.
+        _ = try session.carriedProfile(sources.map { Parent(.source, $0.id) }, shape: sources.first?.tensor.shape)
         let sampled = try TrainingSession.fewShot(tasks, shots: shots, seed: config.seed)
         var module = DAMModule(width: model.width, keyWidth: keyWidth, pooling: pooling, seed: moduleSeed)
         var startModule: ArtifactID?

@@ -64,7 +64,7 @@ public struct AttemptRun: TrainingRun {
     public var inputNames: [String] { sources + (moduleSpec.map { [$0] } ?? []) + (initSpec.map { [$0] } ?? []) }
 
     public func run(in session: TrainingSession) throws -> AttemptOutcome {
-        let model = try session.model()
+        let model = try session.model(placement: config.placement)
         let T = tasks.count
         let sources = try session.resolvePrompts(self.sources, role: "an ATTEMPT source")
         let shape = sources[0].tensor.shape
@@ -76,6 +76,9 @@ public struct AttemptRun: TrainingRun {
         } else {
             inits = try (0..<T).map { try session.seededInit(rows: shape.rows, seed: initSeed &+ UInt64(T == 1 ? 0 : $0)) }
         }
+        // The targets will carry the sources' (and init's) adapter config: refuse a mix now.
+        let startIDs = inits.compactMap { i -> ArtifactID? in if case .stored(let id) = i.source { return id } else { return nil } }
+        _ = try session.carriedProfile(sources.map { Parent(.source, $0.id) } + startIDs.map { Parent(.`init`, $0) }, shape: shape)
         let module: AttemptModule
         var startModule: ArtifactID?
         if let spec = moduleSpec {

@@ -52,7 +52,7 @@ public struct ComPTRun: TrainingRun {
     public var inputNames: [String] { sources }
 
     public func run(in session: TrainingSession) throws -> ComPTOutcome {
-        let model = try session.model()
+        let model = try session.model(placement: config.placement)
         let M = sourceTotal
         // Inits: registry sources or seeded vocab-sample ones, and seeded private prompts.
         let sourceInits = sources.isEmpty
@@ -61,6 +61,9 @@ public struct ComPTRun: TrainingRun {
                 TrainingSession.StartingPoint(tensor: $0.tensor, source: .stored($0.id))
             }
         let l = sourceInits[0].tensor.shape.rows
+        // The compositions will carry the sources' adapter config: refuse a mix now.
+        let sourceIDs = sourceInits.compactMap { i -> ArtifactID? in if case .stored(let id) = i.source { return id } else { return nil } }
+        _ = try session.carriedProfile(sourceIDs.map { Parent(.`init`, $0) }, shape: sourceInits[0].tensor.shape)
         let rows = composition.privateRows(sourceRows: l, sources: M)
         let privateInits = try tasks.indices.map { try session.seededInit(rows: rows, seed: initSeed &+ 100 &+ UInt64($0)) }
         let sampled = try TrainingSession.fewShot(tasks, shots: shots, seed: config.seed)

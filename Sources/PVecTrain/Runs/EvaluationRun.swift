@@ -1,4 +1,5 @@
 import Foundation
+import PVecModel
 import PVecOps
 import PVecStore
 import PVecTensor
@@ -13,6 +14,8 @@ public struct EvaluationRun: TrainingRun {
     var data: Dataset
     public var temperature: Float = 0.05
     public var maxLength: Int = 128
+    /// Where the prompt goes; nil: `Registry.evaluationPlacement(of:)` (what it was trained with).
+    public var placement: PromptPlacement?
     /// Hears how many examples are done.
     public var progress: ((Int) -> Void)?
 
@@ -26,12 +29,15 @@ public struct EvaluationRun: TrainingRun {
     public var inputNames: [String] { spec.map { [$0] } ?? [] }
 
     public func run(in session: TrainingSession) throws -> (stored: Stored, metrics: ClassificationMetrics) {
-        let model = try session.model()
+        let model = try session.model(placement: PromptPlacement.recordedDefault)
         var prompt: Tensor?
         var parents: [Parent] = []
         var composite: AttemptComposite?
+        var used: PromptPlacement?
         if let spec {
             let o = try session.registry.operand(spec)
+            used = placement ?? session.registry.evaluationPlacement(of: o.id)
+            model.promptPlacement = used ?? PromptPlacement.recordedDefault
             if o.manifest.kind == .mixture {
                 // A mixture (ATTEMPT) makes one prompt per input: run its composition.
                 composite = try session.composer(forMixture: o.id)
@@ -48,7 +54,8 @@ public struct EvaluationRun: TrainingRun {
         let evaluator = Evaluator(model: model, scorer: scorer, batchSize: 32, maxLength: maxLength)
         let metrics = try composite.map { try evaluator.evaluate(data, composer: $0, progress: progress).metrics }
             ?? evaluator.evaluate(data, prompt: prompt, progress: progress)
-        let recipe = EvalRecipe(task: task, data: data, temperature: temperature, maxLength: maxLength, prompt: spec != nil)
+        let recipe = EvalRecipe(task: task, data: data, temperature: temperature, maxLength: maxLength, prompt: spec != nil,
+                                placement: used)
         let m = Manifest(kind: .evaluation, blob: nil, shape: nil, backbone: model.fingerprint, parents: parents,
                          recipe: recipe.recipe, metrics: metrics.json(labelNames: task.labels.map(\.name)))
         return (try session.record(m, name: nil), metrics)
@@ -74,9 +81,9 @@ public struct AttentionRun: TrainingRun {
     public var inputNames: [String] { [mixture] }
 
     public func run(in session: TrainingSession) throws -> (labels: [String], mean: [Double], metrics: ClassificationMetrics) {
-        let model = try session.model()
         let registry = session.registry
         let o = try registry.operand(mixture)
+        let model = try session.model(placement: registry.evaluationPlacement(of: o.id))
         guard o.manifest.kind == .mixture, o.manifest.recipe.op == AttemptRecipe.op else {
             throw OpsError.wrongKind(mixture, o.manifest.kind, expected: "an ATTEMPT mixture (made by `pvec attempt`)")
         }

@@ -34,7 +34,7 @@ public struct MetaInitRun: TrainingRun {
     public var inputNames: [String] { initSpec.map { [$0] } ?? [] }
 
     public func run(in session: TrainingSession) throws -> MetaInitOutcome {
-        let model = try session.model()
+        let model = try session.model(placement: .afterCLS)
         let start = try session.startingPoint(initSpec, expected: "a prompt to use as the meta-init's start",
                                               rows: promptLength, seed: initSeed)
         let sampled = try TrainingSession.fewShot(tasks, shots: shots, seed: config.seed)

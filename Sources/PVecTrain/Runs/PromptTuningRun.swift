@@ -34,7 +34,7 @@ public struct PromptTuningRun: TrainingRun {
     public var inputNames: [String] { initSpec.map { [$0] } ?? [] }
 
     public func run(in session: TrainingSession) throws -> TrainOutcome {
-        let model = try session.model()
+        let model = try session.model(placement: config.placement)
         let start = try session.startingPoint(initSpec, expected: "an init or prompt to start from",
                                               rows: promptLength, seed: initSeed)
         let trainSet = try TrainingSession.fewShot([TaskData(task: task, train: train)], shots: shots, seed: config.seed)[0].train

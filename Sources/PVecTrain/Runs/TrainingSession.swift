@@ -47,6 +47,14 @@ public final class TrainingSession {
         return m
     }
 
+    /// The frozen backbone, set to put prompts where `placement` says (a session's model serves
+    /// one run at a time, and every run states its placement).
+    func model(placement: PromptPlacement) throws -> any BackboneModel {
+        let m = try model()
+        m.promptPlacement = placement
+        return m
+    }
+
     // MARK: - Tasks and data
 
     /// Refuses two tasks of one name (their outputs would collide).
@@ -190,10 +198,34 @@ public final class TrainingSession {
     }
 
     /// Stores a trained tensor (a prompt, or an init) with its recipe and lineage.
+    ///
+    /// Like every derivation it carries its parents' PEFT adapter config and element type
+    /// (`AdapterProfile.combine`), so a prompt trained or composed from PEFT adapters exports as
+    /// one; with no parent from PEFT the recipe is unchanged (and so is the id).
     func store(_ tensor: Tensor, kind: ArtifactKind = .prompt, recipe: some TypedRecipe, parents: [Parent],
                metrics: [String: JSONValue], name: String) throws -> Stored {
-        try registry.store(tensor, kind: kind, recipe: recipe.recipe, parents: parents, backbone: try model().fingerprint,
-                           metrics: metrics, name: name, command: command)
+        let profile = try carriedProfile(parents, shape: tensor.shape)
+        return try registry.store(tensor, kind: kind, recipe: profile.applied(to: recipe.recipe), parents: parents + profile.parents,
+                                  backbone: try model().fingerprint, metrics: metrics, name: name, command: command)
+    }
+
+    /// The adapter profile a trained result of `parents` carries: config and element type as
+    /// `AdapterProfile.combine` gives them, but no head. A head (`modules_to_save`) was trained
+    /// with its adapter's own prompt, and these results are new prompts (an ATTEMPT target, an
+    /// AMP or ComPT composition, a meta-init), so none of their parents' heads belongs to them.
+    ///
+    /// - Throws: `OpsError.peftMismatch` when parents from different kinds of adapter meet.
+    func carriedProfile(_ parents: [Parent], shape: Shape?) throws -> AdapterProfile {
+        var seen = Set<ArtifactID>()
+        var operands: [(role: ParentRole, operand: Operand)] = []
+        for p in parents where seen.insert(p.id).inserted {
+            var m = try registry.manifest(p.id)
+            guard m.kind.isPromptShaped else { continue }   // modules and mixtures carry no adapter config
+            m.parents.removeAll { $0.role == .module }      // heads are not carried (see above)
+            let spec = (try? registry.names(of: p.id).first) ?? p.id.short
+            operands.append((p.role, Operand(spec: spec, id: p.id, manifest: m)))
+        }
+        return try AdapterProfile.combine(operands, override: nil, shape: shape)
     }
 
     /// Stores a trained module: one blob holding each named tensor, plus `"tensor"`, the

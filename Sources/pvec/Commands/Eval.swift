@@ -11,6 +11,11 @@ extension PVec {
             Reports accuracy, macro-F1 and per-class counts; the evaluation is stored \
             linked to the prompt and the data hash (see `pvec show NAME`). --no-prompt \
             gives the zero-shot baseline.
+
+            The prompt goes where it was trained to go (the placement its training recipe \
+            records; prepend for an imported PEFT adapter) unless --placement says otherwise, \
+            e.g. --placement prepend to score an after-cls prompt the way PEFT would run it.
+
             Example: pvec eval movie --task data/movie/task.json --data data/movie/test.jsonl
             """)
 
@@ -23,6 +28,7 @@ extension PVec {
         @Option(help: "Use only the first N examples.") var limit: Int?
         @Option(help: "Softmax temperature (as in training).") var temperature: Float = 0.05
         @Option(help: "Longest input in tokens.") var maxLength: Int = 128
+        @OptionGroup var placementOption: PlacementOption
 
         func validate() throws {
             if name == nil && !noPrompt { throw ValidationError("Please name a prompt, or pass --no-prompt.") }
@@ -39,6 +45,7 @@ extension PVec {
             var run = EvaluationRun(name, task: spec, data: dataset)
             run.temperature = temperature
             run.maxLength = maxLength
+            run.placement = placementOption.placement
             run.progress = global.json ? nil : { [total = dataset.examples.count] in reporter.counting($0, of: total, "eval") }
             let (stored, m) = try modelOptions.session(registry, quiet: true).run(run)
             if global.json {

@@ -3,6 +3,7 @@ import Foundation
 import PVecOps
 import PVecStore
 import PVecTensor
+import PVecTrain
 
 extension TensorFileFormat: ExpressibleByArgument {}
 
@@ -51,7 +52,9 @@ extension PVec {
             let url = URL(fileURLWithPath: out)
             let fmt = format
                 ?? (url.pathExtension.lowercased() == "npy" ? .npy : url.pathExtension.isEmpty ? .peft : .safetensors)
-            let id = try registry.export(name, to: url, format: fmt, dtype: dtype?.dtype, key: key, allowVector: allowVector)
+            let (id, warning) = try PromptExport.run(registry, name, to: url, format: fmt, dtype: dtype?.dtype, key: key,
+                                                     allowVector: allowVector)
+            if let warning { printErr(warning) }
             if global.json {
                 Output.json(["id": .string(id.hex), "out": .string(url.path), "format": .string(fmt.rawValue)])
             } else {

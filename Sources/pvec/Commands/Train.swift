@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import PVecModel
 import PVecStore
 import PVecTrain
 
@@ -12,6 +13,12 @@ extension PVec {
             you gave) and NAME.tau (the task prompt vector NAME - init), with lineage. \
             --init may name any registry prompt, e.g. the output of `pvec add A B --onto \
             INIT`.
+
+            --placement prepend (the default) puts the prompt before [CLS], as PEFT does, so \
+            `pvec export NAME --format peft` gives an adapter that scores in PEFT as it does \
+            here; --placement after-cls puts it right after [CLS], as pvec did before. The \
+            recipe records prepend; a recipe without a placement means after-cls.
+
             Example: pvec train --task data/movie/task.json --data data/movie/train.jsonl --shots 32 --steps 60 --name movie
             """)
 
@@ -29,6 +36,7 @@ extension PVec {
         @Option(help: "Peak learning rate (AdamW), in units of the backbone's embedding RMS.") var lr: Float = 0.3
         @Option(help: "Batch size.") var batch: Int = 16
         @OptionGroup var training: TrainingFlags
+        @OptionGroup var placementOption: PlacementOption
         @Option(help: "Evaluate on --dev every N steps.") var evalEvery: Int = 0
         @Option(help: "Stop after N dev evaluations without gain.") var patience: Int = 0
         @Option(help: "Write a checkpoint here as training goes.", completion: .file()) var checkpoint: String?
@@ -56,6 +64,7 @@ extension PVec {
             req.config.learningRate = lr
             req.config.batchSize = batch
             training.apply(to: &req.config)
+            req.config.placement = placementOption.placement ?? PromptPlacement.defaultForNewPrompts
             req.config.evalEvery = evalEvery
             req.config.patience = patience
             req.checkpoint = checkpoint.map { URL(fileURLWithPath: $0) }
