@@ -92,10 +92,13 @@ final class SpectralMergeCLITests: CLITestCase {
 
     func testBadInputsAreRefusedWithClearErrorsAndNothingStored() throws {
         try ok("init")
-        try importVectors(["wide0", "wide1", "tall0"])
+        try importVectors(["wide0", "wide1"])
+        // Same width (so one backbone), fewer rows than wide0's 8.
+        try ok("import", try write(TestData.npy(TestData.tensor(rows: 4, width: 24, seed: 5)), "short.npy"),
+               "--name", "short", "--kind", "vector", "--backbone", "toy")
         let before = try artifactIDs()
         for method in ["iso-c", "tsv", "model-stock"] {
-            try refused(["merge", method, "wide0", "tall0"], containing: "wide0 is [8, 24] but tall0 is [20, 6]")
+            try refused(["merge", method, "wide0", "short"], containing: "wide0 is [8, 24] but short is [4, 24]")
             try refused(["merge", method, "wide0"], containing: "needs at least two operands")
         }
         try refused(["merge", "model-stock", "wide0", "wide1", "--lambda", "2"], containing: "--lambda applies to")
