@@ -21,11 +21,11 @@ extension PVec {
               magnitude-prune A --density D            keep the largest D fraction
               iso-c A B ... [--lambda L]               Iso-C: the sum with its singular
                                                        values flattened to their mean
-              tsv A B ... [--lambda L]                 TSV-M: each task's top rows/T
+              tsv A B ... [--lambda L]                 TSV-M: each task's top rank/T
                                                        singular directions, orthogonalised
                                                        across tasks
               model-stock A B ...                      runs of one task from one init:
-                                                       t * mean(tau), t = N cos / (1 + (N-1) cos)
+                                                       t * mean(tau), t = Nc / (1 + (N-1)c)
             Weights and --lambda (task-arithmetic, ties, dare, iso-c, tsv; the papers' \
             alpha) default to 1. The recipe (op merge) records method, parameters and \
             seed, the operands are parents in order, and `pvec verify` recomputes the \
