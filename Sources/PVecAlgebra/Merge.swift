@@ -5,7 +5,9 @@ import PVecTensor
 /// Every merge here gives bit-identical results on every machine: elementwise loops with
 /// one rounding per operation, operands visited in the order given, entries in row-major
 /// order, and randomness only from `SplitMix64`. The methods follow mergekit's family
-/// (linear, task arithmetic, TIES, DARE, SLERP), applied to prompt-shaped tensors.
+/// (linear, task arithmetic, TIES, DARE, SLERP), applied to prompt-shaped tensors, plus Model
+/// Stock. The spectral merges (Iso-C, TSV-M) are the exception: their SVDs come from LAPACK,
+/// reproducible run to run on one machine but not promised across CPUs (docs/merges.md).
 ///
 /// ```swift
 /// let merged = try Merge.ties([tauA, tauB, tauC], density: 0.2, lambda: 1)

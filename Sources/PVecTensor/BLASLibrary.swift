@@ -29,6 +29,15 @@ struct BLASLibrary: @unchecked Sendable {
     typealias GetString = @convention(c) () -> UnsafeMutablePointer<CChar>?
     typealias GetInt = @convention(c) () -> Int32
     typealias SetInt = @convention(c) (Int32) -> Void
+    /// LAPACK's Fortran `dgesdd_` (OpenBLAS bundles LAPACK): every argument by reference, 32-bit
+    /// integers (Debian's OpenBLAS is not built with INTERFACE64), and gfortran's hidden length
+    /// of the `jobz` string last. Column-major; `LAPACK.swift` does the row-major bookkeeping.
+    typealias Dgesdd = @convention(c) (UnsafePointer<CChar>?, UnsafePointer<Int32>?, UnsafePointer<Int32>?,
+                                       UnsafeMutablePointer<Double>?, UnsafePointer<Int32>?, UnsafeMutablePointer<Double>?,
+                                       UnsafeMutablePointer<Double>?, UnsafePointer<Int32>?,
+                                       UnsafeMutablePointer<Double>?, UnsafePointer<Int32>?,
+                                       UnsafeMutablePointer<Double>?, UnsafePointer<Int32>?,
+                                       UnsafeMutablePointer<Int32>?, UnsafeMutablePointer<Int32>?, Int) -> Void
 
     @usableFromInline let sgemm: Sgemm
     @usableFromInline let ssyrk: Ssyrk
@@ -41,6 +50,8 @@ struct BLASLibrary: @unchecked Sendable {
     let getCorename: GetString
     let getNumThreads: GetInt
     let setNumThreads: SetInt
+    /// nil when the library was built without LAPACK; `LAPACK.svd` then throws instead.
+    let dgesdd: Dgesdd?
 
     /// The names tried, in order: Debian's runtime package (libopenblas0) installs the first.
     static let candidates = ["libopenblas.so.0", "libopenblas.so", "libopenblas.dylib"]
@@ -84,8 +95,11 @@ struct BLASLibrary: @unchecked Sendable {
                 dlclose(handle)
                 continue
             }
+            // Optional: only the spectral merges need it, so its absence is their error, not every command's.
+            let dgesdd = dlsym(handle, "dgesdd_").map { unsafeBitCast($0, to: Dgesdd.self) }
             return .success(BLASLibrary(sgemm: a, ssyrk: b, sgemv: c, saxpy: d, sscal: e, sdot: f, snrm2: g,
-                                        getConfig: h, getCorename: i, getNumThreads: j, setNumThreads: k))
+                                        getConfig: h, getCorename: i, getNumThreads: j, setNumThreads: k,
+                                        dgesdd: dgesdd))
         }
         return .failure("OpenBLAS could not be opened (\(reasons.joined(separator: "; "))); "
             + "install it with scripts/bootstrap (Debian: apt-get install libopenblas-dev)")

@@ -32,6 +32,8 @@ public enum TensorError: Error, Equatable, LocalizedError, CustomStringConvertib
     case nonFinite(String)
     /// Two tensors whose shapes must agree do not.
     case shapeMismatch(String)
+    /// A LAPACK routine refused its input or did not converge (`info` as it returned it).
+    case linearAlgebra(routine: String, info: Int, reason: String)
 
     public var errorDescription: String? {
         switch self {
@@ -66,6 +68,8 @@ public enum TensorError: Error, Equatable, LocalizedError, CustomStringConvertib
             return "\(what) contains NaN or Inf; fix the source, or pass --allow-nonfinite to keep it anyway"
         case .shapeMismatch(let what):
             return "shape mismatch: \(what)"
+        case .linearAlgebra(let routine, let info, let reason):
+            return "\(routine) failed (info \(info)): \(reason)"
         }
     }
 

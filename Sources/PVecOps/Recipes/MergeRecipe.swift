@@ -16,6 +16,13 @@ import PVecTensor
 /// | `dare`            | drop, seed, lambda, ties, prng           | Yu et al. 2023               |
 /// | `slerp`           | t                                        | Shoemake 1985                |
 /// | `magnitude-prune` | density                                  | TIES trim step               |
+/// | `iso-c`           | lambda                                   | Marczak et al. 2025          |
+/// | `tsv`             | lambda                                   | Gargiulo et al. 2025 (TSV-M) |
+/// | `model-stock`     | (none)                                   | Jang et al. 2024             |
+///
+/// `iso-c` and `tsv` take singular value decompositions from LAPACK (OpenBLAS): their bits
+/// are reproducible on one machine, not guaranteed across CPUs or OpenBLAS versions (the
+/// others are identical everywhere). See docs/merges.md.
 ///
 /// ```swift
 /// let r = MergeRecipe.ties(density: 0.2, lambda: 1)
@@ -38,6 +45,12 @@ public enum MergeRecipe: TypedRecipe {
     case slerp(t: Double)
     /// Keep the `density` fraction of largest magnitudes of one operand.
     case magnitudePrune(density: Double)
+    /// λ · σ̄ U Vᵀ of the summed task vectors (their singular values flattened to the mean).
+    case isoC(lambda: Double)
+    /// Each task's top ⌊r/T⌋ singular directions, orthogonalised across tasks, scaled by λ.
+    case tsv(lambda: Double)
+    /// t · mean(tau_i), t = N cos θ / (1 + (N − 1) cos θ) from the runs' mean pairwise cosine.
+    case modelStock
 
     /// The method names, as recorded and as typed on the command line.
     public static let methodNames = MergeMethod.allCases.map(\.rawValue)
@@ -51,6 +64,9 @@ public enum MergeRecipe: TypedRecipe {
         case .dare: return "dare"
         case .slerp: return "slerp"
         case .magnitudePrune: return "magnitude-prune"
+        case .isoC: return "iso-c"
+        case .tsv: return "tsv"
+        case .modelStock: return "model-stock"
         }
     }
 
@@ -77,6 +93,10 @@ public enum MergeRecipe: TypedRecipe {
             p["t"] = .double(t)
         case .magnitudePrune(let density):
             p["density"] = .double(density)
+        case .isoC(let lambda), .tsv(let lambda):
+            p["lambda"] = .double(lambda)
+        case .modelStock:
+            break
         }
         return p
     }
@@ -105,6 +125,12 @@ public enum MergeRecipe: TypedRecipe {
             self = .slerp(t: try number("t"))
         case "magnitude-prune":
             self = .magnitudePrune(density: try number("density"))
+        case "iso-c":
+            self = .isoC(lambda: try number("lambda"))
+        case "tsv":
+            self = .tsv(lambda: try number("lambda"))
+        case "model-stock":
+            self = .modelStock
         default:
             throw StoreError.malformedRecipe(op: op, reason: "parameter 'method' is \(TerminalText.quoted(method)), not one of \(Self.methodNames.joined(separator: ", "))")
         }
@@ -139,6 +165,8 @@ public enum MergeRecipe: TypedRecipe {
             guard count == 2 else { throw AlgebraError.invalidParameter(operation: op, name: "operands", value: "\(count)", expected: "exactly 2") }
         case .magnitudePrune:
             guard count == 1 else { throw AlgebraError.invalidParameter(operation: op, name: "operands", value: "\(count)", expected: "exactly 1") }
+        case .isoC, .tsv, .modelStock:
+            guard count >= 2 else { throw AlgebraError.tooFewOperands(operation: op, minimum: 2, found: count) }
         default:
             guard count >= 1 else { throw AlgebraError.tooFewOperands(operation: op, minimum: 1, found: count) }
         }
@@ -165,6 +193,10 @@ public enum MergeRecipe: TypedRecipe {
             try finite(t, "t")
         case .magnitudePrune(let density):
             try fraction(density, "density", upperOpen: false)
+        case .isoC(let lambda), .tsv(let lambda):
+            try finite(lambda, "lambda")
+        case .modelStock:
+            break
         }
     }
 
@@ -186,6 +218,12 @@ public enum MergeRecipe: TypedRecipe {
             return try Merge.slerp(operands[0], operands[1], t: Float(t))
         case .magnitudePrune(let density):
             return try Merge.magnitudePrune(operands[0], density: Float(density))
+        case .isoC(let lambda):
+            return try Merge.isoC(operands, lambda: Float(lambda))
+        case .tsv(let lambda):
+            return try Merge.tsv(operands, lambda: Float(lambda))
+        case .modelStock:
+            return try Merge.modelStock(operands)
         }
     }
 }

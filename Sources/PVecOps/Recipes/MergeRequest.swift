@@ -7,6 +7,9 @@ public enum MergeMethod: String, CaseIterable, Sendable {
     case taskArithmetic = "task-arithmetic"
     case ties, dare, slerp
     case magnitudePrune = "magnitude-prune"
+    case isoC = "iso-c"
+    case tsv
+    case modelStock = "model-stock"
 
     /// The options a method takes, by their command-line names.
     public var options: Set<MergeRequest.Option> {
@@ -17,6 +20,8 @@ public enum MergeMethod: String, CaseIterable, Sendable {
         case .dare: return [.drop, .seed, .ties, .lambda]
         case .slerp: return [.t, .raw]
         case .magnitudePrune: return [.density]
+        case .isoC, .tsv: return [.lambda]
+        case .modelStock: return []
         }
     }
 }
@@ -42,7 +47,7 @@ public struct MergeRequest: Sendable {
     public var operandCount: Int
     /// One weight per operand (linear, task-arithmetic); default all 1.
     public var weights: [Double]?
-    /// Scale of the result (task-arithmetic, ties, dare); default 1.
+    /// Scale of the result (task-arithmetic, ties, dare, iso-c, tsv: the papers' α); default 1.
     public var lambda: Double?
     /// Fraction of entries kept, in [0, 1] (ties, magnitude-prune); required.
     public var density: Double?
@@ -96,6 +101,9 @@ public struct MergeRequest: Sendable {
             r = .dare(drop: try required(drop, .drop, "P, the drop probability (e.g. 0.9)"), seed: seed ?? 0, lambda: lambda ?? 1, ties: ties)
         case .slerp: r = .slerp(t: try required(t, .t, "T, where 0 gives the first operand and 1 the second"))
         case .magnitudePrune: r = .magnitudePrune(density: try required(density, .density, "D, the fraction of entries kept (e.g. 0.2)"))
+        case .isoC: r = .isoC(lambda: lambda ?? 1)
+        case .tsv: r = .tsv(lambda: lambda ?? 1)
+        case .modelStock: r = .modelStock
         }
         if method != .slerp && method != .magnitudePrune && operandCount < 2 {
             throw OpsError.invalidRequest("merge \(method.rawValue) needs at least two operands, \(operandCount) given; name more artifacts")

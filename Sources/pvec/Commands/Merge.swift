@@ -19,10 +19,21 @@ extension PVec {
               slerp A B --t T [--raw]                  spherical interpolation of the
                                                        task vectors; --raw: as stored
               magnitude-prune A --density D            keep the largest D fraction
-            Weights and --lambda (task-arithmetic, ties, dare) default to 1. The recipe \
-            (op merge) records method, parameters and seed, the operands are parents in \
-            order, and `pvec verify` recomputes the result bit for bit.
+              iso-c A B ... [--lambda L]               Iso-C: the sum with its singular
+                                                       values flattened to their mean
+              tsv A B ... [--lambda L]                 TSV-M: each task's top rank/T
+                                                       singular directions, orthogonalised
+                                                       across tasks
+              model-stock A B ...                      runs of one task from one init:
+                                                       t * mean(tau), t = Nc / (1 + (N-1)c)
+            Weights and --lambda (task-arithmetic, ties, dare, iso-c, tsv; the papers' \
+            alpha) default to 1. The recipe (op merge) records method, parameters and \
+            seed, the operands are parents in order, and `pvec verify` recomputes the \
+            result bit for bit (iso-c and tsv use LAPACK's SVD: reproducible on one \
+            machine, possibly not across CPUs; see docs/merges.md). model-stock gives a \
+            vector; `pvec add RESULT --onto INIT` makes the prompt.
             Example: pvec merge ties mnli qnli sst2 --density 0.2 --name nli-ties
+            Example: pvec merge iso-c mnli qnli sst2 --lambda 1.5 --name nli-iso
             """)
 
         @OptionGroup var global: GlobalOptions
@@ -30,7 +41,7 @@ extension PVec {
         @Argument(help: "Vectors (or prompts) to merge, in order.", completion: NameCompletion.names) var operands: [String] = []
         @Option(help: ArgumentHelp("Comma-separated weights, one per operand (linear, task-arithmetic).", valueName: "w1,w2,..."))
         var weights: String?
-        @Option(name: .customLong("lambda"), help: "Scale of the result (task-arithmetic, ties, dare).") var lambda: Double?
+        @Option(name: .customLong("lambda"), help: "Scale of the result (task-arithmetic, ties, dare, iso-c, tsv).") var lambda: Double?
         @Option(help: "Fraction of entries kept, in [0, 1] (ties, magnitude-prune).") var density: Double?
         @Option(help: "Drop probability, in [0, 1) (dare).") var drop: Double?
         @Option(help: "Seed of the drop mask, below 2^53 (dare).") var seed: UInt64?
