@@ -45,9 +45,12 @@ enum OCIRemote {
         // OCI manifests, parents first: a child names its parents' manifest digests.
         var planned: [Planned] = []
         var digestOf: [ArtifactID: Planned] = [:]
+        // Generation of each artifact: 0 for roots of the lineage, 1 + its deepest parent's.
+        var generation: [ArtifactID: Int] = [:]
         for m in closure.manifests {
             let bytes = try registry.manifestBytes(m)
             let man = try registry.manifest(m)
+            generation[m] = 1 + (man.parents.compactMap { generation[$0.id] }.max() ?? -1)
             let blob: (id: BlobID, size: Int)? = man.blob.map { b in (b, sizes.with { $0[b] ?? 0 }) }
             var oci = OCIMapping.artifactManifest(id: m, manifestBytes: bytes, kind: man.kind.rawValue, blob: blob,
                                                   parentDigests: man.parents.compactMap { digestOf[$0.id]?.digest })
@@ -107,19 +110,38 @@ enum OCIRemote {
         report.mounted = tensorsMounted.with { $0 }
         report.bytes = counter.bytes
 
-        // Manifests, parents first, each under its id tag.
-        var supportsReferrers = false
+        // Manifests, each under its id tag: which are there already (HEAD, in parallel), then
+        // the missing ones one generation at a time, parents before children, each generation
+        // in parallel. (An unreadable id tag, as a registry killed mid-push can leave, is put again.)
         var fallback: [String: [OCIMapping.Descriptor]] = [:]
         for p in planned {
             if let subject = p.oci.subject { fallback[subject.digest, default: []].append(p.descriptor) }
-            // (An unreadable id tag, as a registry killed mid-push can leave, is put again.)
-            if try client.manifestDigestIfReadable(OCIMapping.idTag(p.id)) == p.digest { continue }
-            let headers = try client.putManifest(p.ociBytes, reference: OCIMapping.idTag(p.id))
-            if headers["oci-subject"] != nil { supportsReferrers = true }
-            report.manifests += 1
-            report.bytes += p.manifestBytes.count + p.ociBytes.count
-            progress?("push", uploads.count + report.manifests, total, report.bytes)
         }
+        let present = Locked(Set<ArtifactID>())
+        try RemoteSync.parallel(planned.map { ($0.id, $0.digest) }) { id, digest in
+            if try client.manifestDigestIfReadable(OCIMapping.idTag(id)) == digest { present.with { _ = $0.insert(id) } }
+        }
+        let have = present.with { $0 }
+        let missing = Dictionary(grouping: planned.filter { !have.contains($0.id) }) { generation[$0.id] ?? 0 }
+        let sent = Locked((manifests: 0, bytes: 0, referrers: false))
+        let bytesBefore = report.bytes
+        let uploadCount = uploads.count
+        for (_, group) in missing.sorted(by: { $0.key < $1.key }) {
+            try RemoteSync.parallel(group.map { ($0.id, $0.ociBytes, $0.manifestBytes.count) }) { id, ociBytes, configSize in
+                let headers = try client.putManifest(ociBytes, reference: OCIMapping.idTag(id))
+                let (n, b) = sent.with { s -> (Int, Int) in
+                    s.manifests += 1
+                    s.bytes += configSize + ociBytes.count
+                    if headers["oci-subject"] != nil { s.referrers = true }
+                    return (s.manifests, s.bytes)
+                }
+                progress?("push", uploadCount + n, total, bytesBefore + b)
+            }
+        }
+        let manifestsSent = sent.with { $0 }
+        report.manifests += manifestsSent.manifests
+        report.bytes += manifestsSent.bytes
+        var supportsReferrers = manifestsSent.referrers
         // Signatures: their own manifests, referring to the signed one.
         for (s, subject) in signatures {
             let (m, _) = OCIMapping.signatureManifest(s, subject: subject.descriptor)
@@ -144,44 +166,71 @@ enum OCIRemote {
             }
         }
 
-        // Names: read the tag, move it if it is where we last saw it, read it back.
-        var tags: [String]?
+        // Names: read each tag (in parallel), decide, then move the tags (in parallel): put
+        // the version tag, read the tag again just before moving it (the window in which another
+        // push can slip in shrinks to the PUT; registry-schema/oci.md describes the race that
+        // remains), move it and read it back. Audit rows and the report follow, in name order.
+        var seen = Set<String>()
+        let unique = roots.filter { seen.insert($0.name).inserted }
+        let currents = Locked([String: (digest: String?, id: ArtifactID?)]())
+        try RemoteSync.parallel(unique.map(\.tag)) { tag in
+            let c = try currentArtifact(client, tag: tag)
+            currents.with { $0[tag] = c }
+        }
+        let current = currents.with { $0 }
         var conflict: RemoteError?
-        for (plain, tag, id) in roots {
+        struct Move: Sendable {
+            var plain: String, tag: String, id: ArtifactID, ociBytes: [UInt8], digest: String
+            var currentDigest: String?, currentID: ArtifactID?, versionTag: String
+        }
+        var moves: [Move] = []
+        var tags: [String]?
+        for (plain, tag, id) in unique {
             guard let p = digestOf[id] else { continue }
-            let current = try currentArtifact(client, tag: tag)
-            if current.id == id {
+            let now = current[tag] ?? (nil, nil)
+            if now.id == id {
                 report.names.append((plain, id, false))
                 config.remotes[name]?.tracking[plain] = id
                 continue
             }
             let expected = config.remotes[name]?.tracking[plain]
-            if !force, current.digest != nil, current.id != expected {
-                conflict = conflict ?? .conflict(name: plain, message: "the registry has \(current.id?.short ?? "something that is not a pvec artifact") there, this registry last saw \(expected?.short ?? "nothing"); use --force to overwrite")
+            if !force, now.digest != nil, now.id != expected {
+                conflict = conflict ?? .conflict(name: plain, message: "the registry has \(now.id?.short ?? "something that is not a pvec artifact") there, this registry last saw \(expected?.short ?? "nothing"); use --force to overwrite")
                 continue
             }
             if tags == nil { tags = try client.tags() }
             let version = (tags ?? []).compactMap { OCIMapping.version(ofTag: $0, nameTag: tag) }.max().map { $0 + 1 } ?? 1
-            let versionTag = OCIMapping.versionTag(tag, version)
-            try client.putManifest(p.ociBytes, reference: versionTag)
-            tags?.append(versionTag)
-            // Read the tag again just before moving it: the window in which another push can
-            // slip in shrinks to the PUT below (the race registry-schema/oci.md describes).
-            let before = try client.manifestDigest(tag)
-            if !force, before != current.digest {
-                conflict = conflict ?? .conflict(name: plain, message: "another push moved it while this one was sending objects")
+            moves.append(Move(plain: plain, tag: tag, id: id, ociBytes: p.ociBytes, digest: p.digest,
+                              currentDigest: now.digest, currentID: now.id, versionTag: OCIMapping.versionTag(tag, version)))
+        }
+        enum Outcome: Sendable { case movedOver(String?), overtaken, readBack(String?, before: String?) }
+        let outcomes = Locked([String: Outcome]())
+        try RemoteSync.parallel(moves) { m in
+            try client.putManifest(m.ociBytes, reference: m.versionTag)
+            let before = try client.manifestDigest(m.tag)
+            if !force, before != m.currentDigest {
+                outcomes.with { $0[m.tag] = .overtaken }
+                return
+            }
+            try client.putManifest(m.ociBytes, reference: m.tag)
+            let after = try client.manifestDigest(m.tag)
+            outcomes.with { $0[m.tag] = .readBack(after, before: before) }
+        }
+        let done = outcomes.with { $0 }
+        for m in moves {
+            guard case .readBack(let after, let before)? = done[m.tag] else {
+                conflict = conflict ?? .conflict(name: m.plain, message: "another push moved it while this one was sending objects")
                 continue
             }
-            try client.putManifest(p.ociBytes, reference: tag)
-            try registry.recordRemoteTagMove(remote: client.display, tag: "\(tag) (\(versionTag))", name: plain, oldDigest: before,
-                                             newDigest: p.digest, oldID: before == current.digest ? current.id : nil, newID: id,
+            try registry.recordRemoteTagMove(remote: client.display, tag: "\(m.tag) (\(m.versionTag))", name: m.plain, oldDigest: before,
+                                             newDigest: m.digest, oldID: before == m.currentDigest ? m.currentID : nil, newID: m.id,
                                              command: command)
-            guard try client.manifestDigest(tag) == p.digest else {
-                conflict = conflict ?? .conflict(name: plain, message: "another push moved it while this one did")
+            guard after == m.digest else {
+                conflict = conflict ?? .conflict(name: m.plain, message: "another push moved it while this one did")
                 continue
             }
-            report.names.append((plain, id, true))
-            config.remotes[name]?.tracking[plain] = id
+            report.names.append((m.plain, m.id, true))
+            config.remotes[name]?.tracking[m.plain] = m.id
         }
         try config.save()
         if let conflict { throw conflict }
