@@ -52,7 +52,9 @@ extension Registry {
                 tensors: [Tensor]?, backbone: Backbone?, name: String?, command: String,
                 peftConfig: [String: JSONValue]? = nil,
                 embeddingTable: ((Backbone) throws -> Tensor)? = nil) throws -> (stored: Stored, tensor: Tensor) {
-        precondition(tensors == nil || tensors?.count == parents.count, "one tensor per parent")
+        if let tensors, tensors.count != parents.count {
+            throw OpsError.invalidRequest("\(tensors.count) tensors for \(parents.count) parents")
+        }
         var profile = try AdapterProfile.combine(parents, override: peftConfig,
                                                  shape: parents.first { $0.role != .module }?.operand.manifest.shape)
         // An init starts a training run, which trains its own head.
