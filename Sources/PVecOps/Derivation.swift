@@ -22,11 +22,14 @@ import PVecTensor
 ///   the chosen prompts best first → source₁ (spot-t) or Σ s_i P_i / Σ s_i (spot-s, weighted)
 ///   or their mean (spot-s, unweighted). The ranking itself is not recomputed, since it
 ///   depends on what the registry held; the recorded scores are.
+/// - `ComposeRecipe` {weights, per_row[, rows], fit}: init, operand₁…operandₙ →
+///   init + Σ w_i τ_i (per vector or per vector and row). The fit that chose the weights is
+///   provenance; the recorded weights are recomputed.
 public enum Derivation {
     /// The recipe types `compute` knows; every other op (import, train, …) is verified by hash only.
     public static let recomputable: [any TypedRecipe.Type] = [
         VectorRecipe.self, AddRecipe.self, SubRecipe.self, NegRecipe.self, ScaleRecipe.self,
-        InitRecipe.self, MergeRecipe.self, SpotRecipe.self,
+        InitRecipe.self, MergeRecipe.self, SpotRecipe.self, ComposeRecipe.self,
     ]
 
     /// The ops of `recomputable`.
@@ -96,6 +99,8 @@ public enum Derivation {
         case let r as SpotRecipe:
             let sources = parents.filter { $0.role == .source }.map(\.tensor)
             return try r.apply(sources)
+        case let r as ComposeRecipe:
+            return try r.apply(init: parents.first(where: { $0.role == .`init` })?.tensor, vectors: operands)
         default:
             throw OpsError.notRecomputable("op '\(type(of: recipe).op)' is not recomputed from its parents")
         }

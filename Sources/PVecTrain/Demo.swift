@@ -45,11 +45,16 @@ public struct DemoRow: Sendable {
 /// 3. `add` the source vectors onto the init (Belanec et al. eq. 6) and evaluate that prompt
 ///    on the target without any target training.
 /// 4. Few-shot training on the target from a random init and from the sum, and evaluation.
+/// 5. Fitted coefficients (`ComposeRun`): the weights of the source vectors learned on the same
+///    few shots, starting from the sum, with the backbone and the vectors frozen.
 public struct DemoRunner {
     let registry: Registry
     let model: any BackboneModel
     let plan: DemoPlan
     let command: String
+
+    /// The name of step 5's composed prompt.
+    public var composedName: String { "\(plan.target)-composed" }
 
     public init(registry: Registry, model: any BackboneModel, plan: DemoPlan, command: String) {
         self.registry = registry
@@ -126,6 +131,22 @@ public struct DemoRunner {
             _ = try session.run(req)
             try evaluate(name, targetSpec, targetTest, task: plan.target, method: method)
         }
+
+        log("5. fitted coefficients: weights of \(plan.sources.map { "\($0).tau" }.joined(separator: ", ")) fitted on \(plan.targetShots) shots/label (pvec compose)")
+        var compose = ComposeRun(task: targetSpec, train: targetTrain, sources: plan.sources.map { "\($0).tau" },
+                                 name: composedName)
+        compose.initSpec = "\(plan.sources[0]).init"
+        compose.shots = plan.targetShots
+        compose.startWeight = Float(plan.lambda)
+        compose.config.maxLength = plan.maxLength
+        compose.config.seed = plan.initSeed + 1
+        compose.config.steps = plan.targetSteps
+        let c = try session.run(compose)
+        log("  \(composedName) = \(plan.sources[0]).init + "
+            + zip(plan.sources, c.weights).map { String(format: "%.3f", $1) + " * \($0).tau" }.joined(separator: " + ")
+            + String(format: " (few-shot loss %.3f -> %.3f)", c.startLoss, c.endLoss))
+        try evaluate(composedName, targetSpec, targetTest, task: plan.target,
+                     method: "fitted weights of the source vectors, \(plan.targetShots) shots/label")
         return rows
     }
 }

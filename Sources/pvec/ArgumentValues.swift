@@ -13,6 +13,7 @@ extension ArtifactKind: ExpressibleByArgument {}
 extension DAMModule.Pooling: ExpressibleByArgument {}
 extension ComPTComposition: ExpressibleByArgument {}
 extension MetaMethod: ExpressibleByArgument {}
+extension CompositionFitMethod: ExpressibleByArgument {}
 extension InitRecipe.Method: ExpressibleByArgument {}
 
 /// What `pvec import` can store a tensor as: the prompt-shaped kinds.

@@ -31,7 +31,7 @@ struct PVec: AsyncParsableCommand {
                 Embed.self, Train.self, Eval.self, InitPrompt.self, Demo.self,
             ]),
             CommandGroup(name: "Mixtures", subcommands: [
-                Attempt.self, Attention.self, AMP.self, ComPT.self, MetaInit.self,
+                Compose.self, Attempt.self, Attention.self, AMP.self, ComPT.self, MetaInit.self,
             ]),
             CommandGroup(name: "Publishing", subcommands: [
                 Key.self, Sign.self, Trust.self, Audit.self, Bundle.self, Serve.self, Token.self,

@@ -36,7 +36,7 @@ final class TypedRecipeTests: XCTestCase {
     func testEveryOpIsListedOnceWithADistinctType() {
         let ops = OpsRecipes.all.map { $0.op }
         XCTAssertEqual(ops.count, Set(ops).count)
-        XCTAssertEqual(Set(ops), ["import", "vector", "add", "sub", "neg", "scale", "init", "merge", "spot"])
+        XCTAssertEqual(Set(ops), ["import", "vector", "add", "sub", "neg", "scale", "init", "merge", "spot", "compose"])
         XCTAssertEqual(RecipeDecoder(OpsRecipes.all).ops, ops.sorted())
         XCTAssertTrue(Derivation.recomputableOps.isSubset(of: Set(ops)))
         XCTAssertFalse(Derivation.recomputableOps.contains("import"))
@@ -70,6 +70,29 @@ final class TypedRecipeTests: XCTestCase {
         XCTAssertEqual(VectorRecipe().recipe, Recipe(op: "vector"))
         XCTAssertEqual(SubRecipe().recipe, Recipe(op: "sub"))
         XCTAssertEqual(NegRecipe().recipe, Recipe(op: "neg"))
+    }
+
+    func testCompose() throws {
+        try assertRoundTrip(ComposeRecipe(weights: .perSource([0.25, -1.5, 0.1])))
+        try assertRoundTrip(ComposeRecipe(weights: .perRow([0.5, 0.25, 1, 2], rows: 2), fit: ["method": "gradient", "steps": 3]))
+        let ok: [String: JSONValue] = ["weights": .array([.double(0.5), .double(0.25)]), "per_row": .bool(false)]
+        XCTAssertEqual(try ComposeRecipe(params: ok).weights, .perSource([0.5, 0.25]))
+        assertMalformed(ComposeRecipe.self, ["per_row": .bool(false)], naming: "weights")
+        assertMalformed(ComposeRecipe.self, ["weights": .array([]), "per_row": .bool(false)], naming: "weights")
+        assertMalformed(ComposeRecipe.self, ["weights": .array([.double(0.1)]), "per_row": .bool(false)], naming: "weights")
+        assertMalformed(ComposeRecipe.self, ["weights": .array([.double(1e300)]), "per_row": .bool(false)], naming: "weights")
+        assertMalformed(ComposeRecipe.self, ["weights": .array([.double(0.5)])], naming: "per_row")
+        assertMalformed(ComposeRecipe.self, ["weights": .array([.double(0.5), .double(1)]), "per_row": .bool(true)], naming: "rows")
+        assertMalformed(ComposeRecipe.self, ["weights": .array([.double(0.5), .double(1), .double(2)]), "per_row": .bool(true),
+                                             "rows": .int(2)], naming: "rows")
+        assertMalformed(ComposeRecipe.self, ["weights": .array([.double(0.5)]), "per_row": .bool(true), "rows": .int(0)], naming: "rows")
+        assertMalformed(ComposeRecipe.self, ["weights": .array([.double(0.5)]), "per_row": .bool(false), "fit": "x"], naming: "fit")
+        // The recipe refuses parents that do not fit its weights: no init, another number of vectors.
+        let t = Tensor(shape: [2, 2], scalars: [1, 2, 3, 4])
+        let r = ComposeRecipe(weights: .perSource([0.5, 0.5]))
+        XCTAssertThrowsError(try r.apply(init: nil, vectors: [t, t]))
+        XCTAssertThrowsError(try r.apply(init: t, vectors: [t]))
+        XCTAssertEqual(try r.apply(init: t, vectors: [t, t]).scalars, [2, 4, 6, 8])
     }
 
     func testAddAndScale() throws {

@@ -10,7 +10,7 @@ public enum OpsRecipes {
     /// `import`, `vector`, `add`, `sub`, `neg`, `scale`, `init`, `merge` and `spot`.
     public static let all: [any TypedRecipe.Type] = [
         ImportRecipe.self, VectorRecipe.self, AddRecipe.self, SubRecipe.self, NegRecipe.self,
-        ScaleRecipe.self, InitRecipe.self, MergeRecipe.self, SpotRecipe.self,
+        ScaleRecipe.self, InitRecipe.self, MergeRecipe.self, SpotRecipe.self, ComposeRecipe.self,
     ]
 }
 
