@@ -20,6 +20,7 @@ fi
 python3 -c "import oras" 2>/dev/null || pip install -q oras >&2
 
 rm -rf "$OUT"; mkdir -p "$OUT/npy" "$OUT/files"
+load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 now() { date +%s.%N; }
 secs() { python3 -c "print(f'{$2 - $1:.3f}')"; }
 
@@ -72,14 +73,16 @@ trap stop_registry EXIT
 : > "$OUT/times.txt"
 for round in $(seq 1 "$ROUNDS"); do
     echo "== round $round: pvec" >&2
+    rm -f "$OUT/trace-push.txt" "$OUT/trace-pull.txt"
     start_registry
     "$PVEC" remote add "oci$round" "oci://127.0.0.1:$PORT/pvec-bench" --plain-http --registry "$A" >/dev/null
-    t0=$(now); "$PVEC" push "oci$round" "${names[@]}" --json --registry "$A" > "$OUT/push1.json"; t1=$(now)
+    # PVEC_HTTP_TRACE logs each request (one line, a locked append) for the profile below.
+    t0=$(now); PVEC_HTTP_TRACE="$OUT/trace-push.txt" "$PVEC" push "oci$round" "${names[@]}" --json --registry "$A" > "$OUT/push1.json"; t1=$(now)
     echo "pvec_push $(secs "$t0" "$t1")" >> "$OUT/times.txt"
     t0=$(now); "$PVEC" push "oci$round" "${names[@]}" --json --registry "$A" > "$OUT/push2.json"; t1=$(now)
     echo "pvec_repush $(secs "$t0" "$t1")" >> "$OUT/times.txt"
     rm -rf "$OUT/b"
-    t0=$(now); "$PVEC" clone "oci://127.0.0.1:$PORT/pvec-bench" "$OUT/b" --plain-http --json > "$OUT/pull.json"; t1=$(now)
+    t0=$(now); PVEC_HTTP_TRACE="$OUT/trace-pull.txt" "$PVEC" clone "oci://127.0.0.1:$PORT/pvec-bench" "$OUT/b" --plain-http --json > "$OUT/pull.json"; t1=$(now)
     echo "pvec_pull $(secs "$t0" "$t1")" >> "$OUT/times.txt"
     cmp <("$PVEC" ls --json --registry "$A" | python3 -c "import json,sys;print(sorted(a['id'] for a in json.load(sys.stdin)))") \
         <("$PVEC" ls --json --registry "$OUT/b" | python3 -c "import json,sys;print(sorted(a['id'] for a in json.load(sys.stdin)))")
@@ -103,9 +106,11 @@ done
 
 pushed=$(python3 -c "import json;print(json.load(open('$OUT/push1.json'))['bytes'])")
 repushed=$(python3 -c "import json;print(json.load(open('$OUT/push2.json'))['bytes'])")
-python3 - "$OUT/times.txt" "$RESULTS" "$N" "$ROWS" "$WIDTH" "$bytes" "$pushed" "$repushed" "$ROUNDS" <<'PY'
+load_after=$(cut -d' ' -f1-3 /proc/loadavg)
+python3 - "$OUT/times.txt" "$RESULTS" "$N" "$ROWS" "$WIDTH" "$bytes" "$pushed" "$repushed" "$ROUNDS" \
+    "$load_before" "$load_after" "$OUT/trace-push.txt" "$OUT/trace-pull.txt" "${STREAMS_NOTE:-${PVEC_OCI_STREAMS:-8}}" <<'PY'
 import sys, statistics, collections, os, platform
-times, results, n, rows, width, size, pushed, repushed, rounds = sys.argv[1:10]
+times, results, n, rows, width, size, pushed, repushed, rounds, load0, load1, tpush, tpull, streams = sys.argv[1:15]
 t = collections.defaultdict(list)
 for line in open(times):
     k, v = line.split(); t[k].append(float(v))
@@ -133,7 +138,32 @@ lines = [
     row("`cp -r` of the files", "cp"),
     "",
     f"pvec's push moved {int(pushed)/1e6:.0f} MB; a second push moved {int(repushed)} bytes in {m['pvec_repush']:.2f} s.",
+    f"pvec kept {streams} requests in flight (`PVEC_OCI_STREAMS`). Load average (1, 5, 15 min) "
+    f"{load0} before the run, {load1} after: the 2 cores were shared with other builds and tests.",
 ]
+def profile(path, what):
+    # One line per request: start ms, duration ms, method, status, sent, received, path.
+    if not os.path.exists(path): return []
+    rows = [l.split() for l in open(path) if l.strip()]
+    if not rows: return []
+    groups = collections.defaultdict(list)
+    for start, took, method, status, sent, received, p in rows:
+        parts = p.split("/")
+        kind = "blob upload" if "/blobs/uploads/" in p else (parts[-2] if len(parts) > 2 else p)
+        if kind == "manifests":
+            ref = parts[-1]
+            kind = "manifest " + ("by digest" if ref.startswith("sha256:") else "id tag" if ref.startswith("_id.")
+                                  else "version tag" if ref.startswith("_v") else "name tag")
+        groups[f"{method} {kind}"].append(float(took))
+    wall = max(float(r[0]) + float(r[1]) for r in rows) - min(float(r[0]) for r in rows)
+    out = ["", f"{what}: {len(rows)} requests ({len(rows) / int(n):.1f} per prompt) in {wall / 1000:.1f} s of network phases "
+           f"(from the first request to the end of the last one):", "",
+           "| request | count | median ms | p99 ms | sum s |", "| --- | ---: | ---: | ---: | ---: |"]
+    for k, v in sorted(groups.items(), key=lambda kv: -sum(kv[1])):
+        v.sort()
+        out.append(f"| {k} | {len(v)} | {v[len(v) // 2]:.1f} | {v[min(len(v) - 1, int(len(v) * 0.99))]:.1f} | {sum(v) / 1000:.1f} |")
+    return out
+lines += profile(tpush, "pvec push (last round)") + profile(tpull, "pvec clone (last round)")
 open(results, "w").write("\n".join(lines) + "\n")
 print("\n".join(lines))
 PY

@@ -59,10 +59,15 @@ final class HTTPTransport: Sendable {
             redirectConfiguration: .disallow,
             timeout: .init(connect: .seconds(10), read: .seconds(60)),
             decompression: .disabled)
-        config.connectionPool = .init(idleTimeout: .seconds(30))
+        // One connection per stream of the widest parallel transfer, kept open between requests.
+        config.connectionPool = .init(idleTimeout: .seconds(30), concurrentHTTP1ConnectionsPerHostSoftLimit: maxStreams)
         config.httpVersion = .http1Only
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }()
+
+    /// The most requests the remote clients keep in flight to one host (`RemoteSync.parallel`
+    /// widths stay at or below it, so no request waits for a connection).
+    static let maxStreams = 16
 
     /// Sends `request` and waits for its outcome (never call it from an event loop).
     func send(_ request: ClientRequest) -> Outcome {
@@ -94,8 +99,10 @@ final class HTTPTransport: Sendable {
             return .failure("\(r.url.absoluteString.prefix(100)) is not a URL pvec can send to")
         }
         let collector = BoundedCollector(limit: limit, isHead: r.method == "HEAD")
+        let started = RequestTrace.shared.map { _ in DispatchTime.now() }
         do {
             let answer = try Self.client.execute(request: request, delegate: collector, deadline: deadline).wait()
+            if let started { RequestTrace.shared?.record(r, status: answer.status, sent: r.body?.count ?? 0, received: answer.body.count, since: started) }
             return .answer(answer)
         } catch is BoundedCollector.TooLarge {
             return .tooLarge(limit: limit)

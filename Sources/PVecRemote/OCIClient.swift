@@ -17,6 +17,8 @@ public final class OCIClient: Sendable {
     let transfer = HTTPTransport(limit: RemoteClient.maxAnswerBytes, deadline: RemoteClient.requestDeadline)
     /// The bearer token last granted, and whether the registry asked for basic auth.
     let auth = Locked<(token: String?, basic: Bool)>((nil, false))
+    /// Whether the registry has the referrers API: nil until asked, false after a 404 there.
+    let referrersAPI = Locked<Bool?>(nil)
     let attempts = 6
     let firstPause: TimeInterval = 0.2
     /// Blobs larger than this go up in `PATCH` chunks of this size (`PVEC_OCI_CHUNK_BYTES`,
@@ -241,10 +243,21 @@ public final class OCIClient: Sendable {
 
     /// The referrers of a manifest: from the referrers API, or (when the registry answers 404
     /// there) from the fallback tag `sha256-<hex>`; empty when there are none.
-    public func referrers(of digest: String) throws -> [OCIMapping.Descriptor] {
-        let a = try send("GET", route("referrers/\(digest)"), accept: OCIMapping.imageIndex)
-        if a.status == 200, let list = OCIMapping.indexEntries(a.body) { return list }
-        guard a.status == 404 || a.status == 400 || a.status == 405 else { throw refused(a, "GET referrers") }
+    ///
+    /// A registry with the referrers API never answers 404 there (distribution spec), so after
+    /// one 404 this client goes straight to the fallback. When `tags` (the repository's tag
+    /// list, read by the caller) is given, a fallback tag missing from it is not asked for.
+    public func referrers(of digest: String, tags: Set<String>? = nil) throws -> [OCIMapping.Descriptor] {
+        if referrersAPI.with({ $0 }) != false {
+            let a = try send("GET", route("referrers/\(digest)"), accept: OCIMapping.imageIndex)
+            if a.status == 200, let list = OCIMapping.indexEntries(a.body) {
+                referrersAPI.with { $0 = true }
+                return list
+            }
+            guard a.status == 404 || a.status == 400 || a.status == 405 else { throw refused(a, "GET referrers") }
+            referrersAPI.with { $0 = false }
+        }
+        if let tags, !tags.contains(OCIMapping.referrersTag(digest)) { return [] }
         return try fallbackReferrers(of: digest)
     }
 

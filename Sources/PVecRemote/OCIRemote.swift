@@ -23,6 +23,9 @@ enum OCIRemote {
 
     // MARK: - Push
 
+    /// The most raw blob bytes a push keeps between measuring and uploading them.
+    static let rawCacheBytes = 512 << 20
+
     static func push(_ registry: Registry, remote name: String, names: [String], force: Bool, command: String,
                      progress: RemoteSync.Progress?) throws -> Report {
         var config = try RemoteConfig.load(for: registry)
@@ -36,12 +39,24 @@ enum OCIRemote {
         }
         let closure = try registry.closure(of: roots.map(\.id))
 
-        // Raw canonical blobs (decoded from PVB1) and their sizes.
+        // Raw canonical blobs (decoded from PVB1) and their sizes. Decoding is the push's main
+        // local cost, so the raw bytes wait for their upload while they fit in
+        // `rawCacheBytes`; larger pushes decode the rest again when they upload them.
         let sizes = Locked([BlobID: Int]())
-        try RemoteSync.parallel(closure.blobs) { b in
+        let raws = Locked((blobs: [BlobID: [UInt8]](), bytes: 0))
+        try RemoteSync.parallel(closure.blobs, width: streams) { b in
             let raw = try registry.canonicalBlob(b)
             sizes.with { $0[b] = raw.count }
+            raws.with { c in
+                guard c.bytes + raw.count <= rawCacheBytes else { return }
+                c.blobs[b] = raw
+                c.bytes += raw.count
+            }
         }
+        // The repository's tags, read once: which id and name tags exist (only those are
+        // read one by one), and the version numbers taken.
+        let tagList = try client.tags()
+        let tagSet = Set(tagList)
         // OCI manifests, parents first: a child names its parents' manifest digests.
         var planned: [Planned] = []
         var digestOf: [ArtifactID: Planned] = [:]
@@ -90,12 +105,13 @@ enum OCIRemote {
             let raw = try bytes()
             return (try client.putBlob(raw, digest: digest, mountFrom: from), raw.count)
         }
-        try RemoteSync.parallel(uploads) { u in
+        try RemoteSync.parallel(uploads, width: streams) { u in
             switch u {
             case .tensor(let b):
                 let digest = "sha256:" + b.hex
+                let raw = raws.with { $0.blobs.removeValue(forKey: b) }
                 if try client.hasBlob(digest) { return }
-                let (mounted, size) = try upload({ try registry.canonicalBlob(b) }, digest: digest)
+                let (mounted, size) = try upload({ try raw ?? registry.canonicalBlob(b) }, digest: digest)
                 if mounted { tensorsMounted.with { $0 += 1 } } else { tensorsSent.with { $0 += 1 } }
                 let (n, sent) = counter.add(mounted ? 0 : size)
                 progress?("push", n, total, sent)
@@ -117,8 +133,11 @@ enum OCIRemote {
         for p in planned {
             if let subject = p.oci.subject { fallback[subject.digest, default: []].append(p.descriptor) }
         }
+        // An id tag missing from the tag list is not there (or arrived since, from a push of the
+        // same content: putting it again is harmless), so only listed ones are asked.
         let present = Locked(Set<ArtifactID>())
-        try RemoteSync.parallel(planned.map { ($0.id, $0.digest) }) { id, digest in
+        try RemoteSync.parallel(planned.filter { tagSet.contains(OCIMapping.idTag($0.id)) }.map { ($0.id, $0.digest) },
+                                width: streams) { id, digest in
             if try client.manifestDigestIfReadable(OCIMapping.idTag(id)) == digest { present.with { _ = $0.insert(id) } }
         }
         let have = present.with { $0 }
@@ -127,7 +146,7 @@ enum OCIRemote {
         let bytesBefore = report.bytes
         let uploadCount = uploads.count
         for (_, group) in missing.sorted(by: { $0.key < $1.key }) {
-            try RemoteSync.parallel(group.map { ($0.id, $0.ociBytes, $0.manifestBytes.count) }) { id, ociBytes, configSize in
+            try RemoteSync.parallel(group.map { ($0.id, $0.ociBytes, $0.manifestBytes.count) }, width: streams) { id, ociBytes, configSize in
                 let headers = try client.putManifest(ociBytes, reference: OCIMapping.idTag(id))
                 let (n, b) = sent.with { s -> (Int, Int) in
                     s.manifests += 1
@@ -157,7 +176,7 @@ enum OCIRemote {
         // The referrers fallback (registries without the referrers API): one index per subject.
         if !supportsReferrers {
             for (subject, wanted) in fallback.sorted(by: { $0.key < $1.key }) {
-                let have = try client.fallbackReferrers(of: subject)
+                let have = tagSet.contains(OCIMapping.referrersTag(subject)) ? try client.fallbackReferrers(of: subject) : []
                 let haveDigests = Set(have.map(\.digest))
                 let add = wanted.filter { !haveDigests.contains($0.digest) }
                 guard !add.isEmpty else { continue }
@@ -170,11 +189,17 @@ enum OCIRemote {
         // the version tag, read the tag again just before moving it (the window in which another
         // push can slip in shrinks to the PUT; registry-schema/oci.md describes the race that
         // remains), move it and read it back. Audit rows and the report follow, in name order.
+        // A tag missing from the tag list counts as absent without a request (the read just
+        // before the move catches one that appeared since); a listed one is asked with a HEAD,
+        // and its manifest is fetched only when it is not the one this push would put there.
         var seen = Set<String>()
         let unique = roots.filter { seen.insert($0.name).inserted }
         let currents = Locked([String: (digest: String?, id: ArtifactID?)]())
-        try RemoteSync.parallel(unique.map(\.tag)) { tag in
-            let c = try currentArtifact(client, tag: tag)
+        let plannedDigest = digestOf.mapValues(\.digest)
+        try RemoteSync.parallel(unique.filter { tagSet.contains($0.tag) }.map { ($0.tag, $0.id) }, width: streams) { tag, id in
+            let digest = try client.manifestDigest(tag)
+            let c: (digest: String?, id: ArtifactID?) = digest == nil ? (nil, nil)
+                : digest == plannedDigest[id] ? (digest, id) : try currentArtifact(client, tag: tag)
             currents.with { $0[tag] = c }
         }
         let current = currents.with { $0 }
@@ -184,7 +209,6 @@ enum OCIRemote {
             var currentDigest: String?, currentID: ArtifactID?, versionTag: String
         }
         var moves: [Move] = []
-        var tags: [String]?
         for (plain, tag, id) in unique {
             guard let p = digestOf[id] else { continue }
             let now = current[tag] ?? (nil, nil)
@@ -198,40 +222,33 @@ enum OCIRemote {
                 conflict = conflict ?? .conflict(name: plain, message: "the registry has \(now.id?.short ?? "something that is not a pvec artifact") there, this registry last saw \(expected?.short ?? "nothing"); use --force to overwrite")
                 continue
             }
-            if tags == nil { tags = try client.tags() }
-            let version = (tags ?? []).compactMap { OCIMapping.version(ofTag: $0, nameTag: tag) }.max().map { $0 + 1 } ?? 1
+            let version = tagList.compactMap { OCIMapping.version(ofTag: $0, nameTag: tag) }.max().map { $0 + 1 } ?? 1
             moves.append(Move(plain: plain, tag: tag, id: id, ociBytes: p.ociBytes, digest: p.digest,
                               currentDigest: now.digest, currentID: now.id, versionTag: OCIMapping.versionTag(tag, version)))
         }
-        enum Outcome: Sendable { case movedOver(String?), overtaken, readBack(String?, before: String?) }
-        let outcomes = Locked([String: Outcome]())
-        try RemoteSync.parallel(moves) { m in
+        // The audit rows are written in name order while later tags are still moving.
+        enum Outcome: Sendable { case overtaken, readBack(String?, before: String?) }
+        try RemoteSync.parallel(moves, width: streams, { m -> Outcome in
             try client.putManifest(m.ociBytes, reference: m.versionTag)
             let before = try client.manifestDigest(m.tag)
-            if !force, before != m.currentDigest {
-                outcomes.with { $0[m.tag] = .overtaken }
-                return
-            }
+            if !force, before != m.currentDigest { return .overtaken }
             try client.putManifest(m.ociBytes, reference: m.tag)
-            let after = try client.manifestDigest(m.tag)
-            outcomes.with { $0[m.tag] = .readBack(after, before: before) }
-        }
-        let done = outcomes.with { $0 }
-        for m in moves {
-            guard case .readBack(let after, let before)? = done[m.tag] else {
+            return .readBack(try client.manifestDigest(m.tag), before: before)
+        }, inOrder: { m, outcome in
+            guard case .readBack(let after, let before) = outcome else {
                 conflict = conflict ?? .conflict(name: m.plain, message: "another push moved it while this one was sending objects")
-                continue
+                return
             }
             try registry.recordRemoteTagMove(remote: client.display, tag: "\(m.tag) (\(m.versionTag))", name: m.plain, oldDigest: before,
                                              newDigest: m.digest, oldID: before == m.currentDigest ? m.currentID : nil, newID: m.id,
                                              command: command)
             guard after == m.digest else {
                 conflict = conflict ?? .conflict(name: m.plain, message: "another push moved it while this one did")
-                continue
+                return
             }
             report.names.append((m.plain, m.id, true))
             config.remotes[name]?.tracking[m.plain] = m.id
-        }
+        })
         try config.save()
         if let conflict { throw conflict }
         return report
@@ -241,6 +258,11 @@ enum OCIRemote {
     /// a pvec artifact).
     static func currentArtifact(_ client: OCIClient, tag: String) throws -> (digest: String?, id: ArtifactID?) {
         guard let (digest, bytes) = try client.manifest(tag) else { return (nil, nil) }
+        return artifact(digest: digest, bytes: bytes)
+    }
+
+    /// The artifact id an image manifest carries (id nil: not a pvec artifact).
+    static func artifact(digest: String, bytes: [UInt8]) -> (digest: String?, id: ArtifactID?) {
         guard let m = OCIMapping.ImageManifest(parsing: bytes), m.isArtifact,
               let hex = OCIMapping.hex(ofDigest: m.config.digest) else { return (digest, nil) }
         return (digest, ArtifactID(hex))
@@ -255,6 +277,14 @@ enum OCIRemote {
         var id: ArtifactID
     }
 
+    /// Requests in flight at once in a push or pull (`PVEC_OCI_STREAMS`, 1 to
+    /// `HTTPTransport.maxStreams`, default 8): a registry on loopback answers in about a
+    /// millisecond, so a few streams keep both ends busy; more only crowd a small machine.
+    static let streams: Int = {
+        let asked = ProcessInfo.processInfo.environment["PVEC_OCI_STREAMS"].flatMap { Int($0) } ?? 8
+        return min(max(asked, 1), HTTPTransport.maxStreams)
+    }()
+
     /// The most manifests one pull walks (artifacts, evaluations and signatures).
     static let maxManifests = 1_000_000
 
@@ -265,14 +295,21 @@ enum OCIRemote {
         let tracking = try config.remote(name).tracking
         var report = Report()
 
-        // Roots: the named tags (all name tags when none are given).
+        // Roots: the named tags (all name tags when none are given). The tag list is read once:
+        // it names the roots of a clone and tells which referrers fallback tags exist.
         var wanted: [(name: String, id: ArtifactID, digest: String)] = []
         let explicit = !names.isEmpty
-        let candidates = explicit ? names : try client.tags().compactMap(OCIMapping.name(forTag:)).sorted()
-        // One GET per tag, several at once (each is a round trip; a clone reads every tag).
+        let tagList = try client.tags()
+        let tagSet = Set(tagList)
+        let candidates = explicit ? names : tagList.compactMap(OCIMapping.name(forTag:)).sorted()
+        // One GET per tag, `streams` at once (each is a round trip; a clone reads every tag).
+        // The bytes are kept by digest, so the lineage walk does not fetch them again.
         let current = Locked([String: (digest: String?, id: ArtifactID?)]())
-        try RemoteSync.parallel(candidates) { n in
-            let c = try currentArtifact(client, tag: try OCIMapping.tag(forName: n))
+        let byDigest = Locked([String: [UInt8]]())
+        try RemoteSync.parallel(candidates, width: streams) { n in
+            let got = try client.manifest(try OCIMapping.tag(forName: n))
+            let c = got.map { artifact(digest: $0.digest, bytes: $0.bytes) } ?? (nil, nil)
+            if let got { byDigest.with { $0[got.digest] = got.bytes } }
             current.with { $0[n] = c }
         }
         for n in candidates {
@@ -309,8 +346,10 @@ enum OCIRemote {
         while !frontier.isEmpty {
             guard seen.count <= maxManifests else { throw RemoteError.badAnswer(url: client.display, what: "a lineage of more than \(maxManifests) manifests") }
             let fetched = Locked([String: (found: Found, referrers: [OCIMapping.Descriptor])]())
-            try RemoteSync.parallel(frontier) { digest in
-                guard let (_, bytes) = try client.manifest(digest) else {
+            try RemoteSync.parallel(frontier, width: streams) { digest in
+                // Bytes read by tag hashed to `digest` when they arrived; others are fetched
+                // by digest and checked against it.
+                guard let bytes = try byDigest.with({ $0[digest] }) ?? client.manifest(digest)?.bytes else {
                     throw RemoteError.badAnswer(url: client.display, what: "no manifest \(digest), which a pvec artifact names as its parent")
                 }
                 guard let oci = OCIMapping.ImageManifest(parsing: bytes), oci.isArtifact,
@@ -320,7 +359,7 @@ enum OCIRemote {
                 for p in oci.parentDigests where OCIMapping.hex(ofDigest: p) == nil {
                     throw RemoteError.badAnswer(url: client.display, what: "a parent that is not a digest in \(digest)")
                 }
-                let referrers = try client.referrers(of: digest)
+                let referrers = try client.referrers(of: digest, tags: tagSet)
                 fetched.with { $0[digest] = (Found(digest: digest, oci: oci, id: id), referrers) }
             }
             var next: [String] = []
@@ -359,7 +398,7 @@ enum OCIRemote {
         // Verified blobs wait here until every object of the pull has passed its checks, so a
         // tampered registry gets nothing stored, not even the good objects before the bad one.
         let verified = Locked([BlobID: [UInt8]]())
-        try RemoteSync.parallel(todo) { f in
+        try RemoteSync.parallel(todo, width: streams) { f in
             let bytes = try client.blob(f.oci.config.digest, size: f.oci.config.size)
             let (_, m) = try Registry.incomingManifest(bytes, as: f.id)
             var moved = bytes.count
@@ -393,7 +432,7 @@ enum OCIRemote {
         }
         let manifestBytes = fetched.with { got in todo.compactMap { got[$0.id] } }
         let blobs = verified.with { $0 }
-        try RemoteSync.parallel(Array(blobs.keys)) { b in
+        try RemoteSync.parallel(Array(blobs.keys), width: streams) { b in
             if let raw = blobs[b] { try registry.putCanonicalBlob(raw, as: b) }
         }
         report.blobs = blobs.count
