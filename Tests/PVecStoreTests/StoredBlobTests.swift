@@ -134,7 +134,8 @@ final class StoredBlobTests: XCTestCase {
             let header = CanonicalTensorLayout.header(for: shape)
             XCTAssertEqual(Array(bytes.prefix(header.count)), header, "\(shape)")
             let layout = bytes.withUnsafeBytes { CanonicalTensorLayout.parse($0, total: bytes.count) }
-            XCTAssertEqual(layout, CanonicalTensorLayout(shape: shape, dataStart: header.count), "\(shape)")
+            XCTAssertEqual(layout?.shape, shape, "\(shape)")
+            XCTAssertEqual(layout?.dataStart, header.count, "\(shape)")
             // One byte more or less of data, and the layout is not the canonical one.
             XCTAssertNil(bytes.withUnsafeBytes { CanonicalTensorLayout.parse($0, total: bytes.count + 4) })
         }
