@@ -37,7 +37,7 @@ final class StoredBlobTests: XCTestCase {
         XCTAssertEqual(try reg.canonicalBlob(p), Safetensors.canonical(prompt))
         XCTAssertEqual(try reg.verifiedEncodedBlob(p), pBytes)
         for (id, t) in [(p, prompt), (r, repeated)] {
-            let m = Manifest(kind: .prompt, blob: id, shape: t.shape, backbone: Fixtures.backbone,
+            let m = Manifest(kind: .prompt, blob: id, shape: t.shape, backbone: Backbone(model: "test/backbone", width: 64),
                              recipe: Recipe(op: "import", params: ["k": .int(Int64(t.count))]))
             try reg.writeManifest(m)
         }
