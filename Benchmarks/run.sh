@@ -11,6 +11,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCRATCH=${SCRATCH:-.build-bench}
+# Extra `swift build` flags, e.g. "--build-tests -Xswiftc -enable-testing" to share one
+# release build with `swift test -c release` (same flags there, so nothing is rebuilt).
+read -r -a BUILD_FLAGS <<< "${BUILD_FLAGS:-}"
 DATA=${DATA:-/tmp/pvec-bench}
 RUNS=${RUNS:-20}
 INGEST=${INGEST:-10000}
@@ -25,9 +28,9 @@ echo "== setup: python peers' packages"
 "$PY" -c 'import threadpoolctl' 2>/dev/null || "$PY" -m pip install --quiet threadpoolctl || true
 
 echo "== build (release, --scratch-path $SCRATCH)"
-swift build -c release --scratch-path "$SCRATCH" --product pvec
-swift build -c release --scratch-path "$SCRATCH" --product pvec-bench
-BIN=$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)
+swift build -c release --scratch-path "$SCRATCH" "${BUILD_FLAGS[@]}" --product pvec
+swift build -c release --scratch-path "$SCRATCH" "${BUILD_FLAGS[@]}" --product pvec-bench
+BIN=$(swift build -c release --scratch-path "$SCRATCH" "${BUILD_FLAGS[@]}" --show-bin-path)
 PVEC="$BIN/pvec"
 BENCH="$BIN/pvec-bench"
 
@@ -71,7 +74,8 @@ F="$A/files"
 "$PY" - "$A/c.safetensors" "$A/c-numpy.safetensors" <<'PYEOF'
 import sys, numpy as np
 from safetensors.numpy import load_file
-a, b = (load_file(p)["tensor"] for p in sys.argv[1:3])
+# pvec exports under PEFT's key (prompt_embeddings), the peer under "tensor": take the only one.
+a, b = (next(iter(load_file(p).values())) for p in sys.argv[1:3])
 d = float(np.abs(a - b).max())
 print(f"check: pvec and numpy results differ by at most {d:.3g}")
 assert d < 1e-6, d

@@ -72,7 +72,7 @@ extension PVecBench {
                 if k % every == 0 {
                     let (p, dp) = timed { BlobEncodingProbe.encodedSize(raw, shuffle: false) }
                     let (s, ds) = timed { BlobEncodingProbe.encodedSize(raw, shuffle: true) }
-                    let (f, df) = timed { BlobEncodingProbe.storedSize(raw) }
+                    let (f, df) = timed { BlobEncodingProbe.fastCompressedSize(raw) }
                     sampleStored += Int64(f)
                     tStored += df
                     sampleRaw += Int64(raw.count)

@@ -152,7 +152,7 @@ extension Registry {
             throw OpsError.vectorAsAdapter(spec)
         }
         let profile = AdapterProfile.of(o.manifest)
-        let t = try tensor(o.id)
+        let t = try tensor(of: o, batch: nil)
         switch format {
         case .safetensors:
             var meta = ["pvec_id": o.id.hex, "pvec_kind": o.manifest.kind.rawValue]

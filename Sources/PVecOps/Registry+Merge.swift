@@ -38,11 +38,13 @@ extension Registry {
                               backbone: backbone, name: name, command: command, peftConfig: peftConfig)
         }
         try checkVectorOperands(specs, peftConfig: peftConfig)
-        let ops = try specs.map { try vectorOperand($0, store: true, command: command, peftConfig: peftConfig).0 }
+        let batch = WriteBatch()
+        let pairs = try specs.map { try vectorOperand($0, store: true, command: command, peftConfig: peftConfig, batch: batch) }
+        let ops = pairs.map(\.0)
         let backbone = try commonBackbone(ops)
         _ = try commonShape(ops)
-        return try derive(kind: .vector, recipe: recipe, parents: ops.map { (.operand, $0) },
-                          backbone: backbone, name: name, command: command, peftConfig: peftConfig)
+        return try deriveAndCommit(kind: .vector, recipe: recipe, parents: ops.map { (.operand, $0) }, tensors: pairs.map(\.1),
+                                   backbone: backbone, name: name, command: command, peftConfig: peftConfig, batch: batch)
     }
 
     /// The kind of a merge of stored tensors: vector when every operand is a vector, prompt

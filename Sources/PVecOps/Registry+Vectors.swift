@@ -29,28 +29,35 @@ extension Registry {
     ///   - peftConfig: the PEFT config a derived vector exports with (`--peft-config`).
     public func vectorOperand(_ spec: String, store: Bool, command: String,
                               peftConfig: [String: JSONValue]? = nil) throws -> (Operand, Tensor) {
+        try vectorOperand(spec, store: store, command: command, peftConfig: peftConfig, batch: nil)
+    }
+
+    /// `vectorOperand` staging a derived vector in `batch` (nil: written at once) and reading
+    /// tensors through it (`tensor(of:batch:)`).
+    func vectorOperand(_ spec: String, store: Bool, command: String,
+                       peftConfig: [String: JSONValue]?, batch: WriteBatch?) throws -> (Operand, Tensor) {
         let o = try operand(spec)
         switch o.manifest.kind {
         case .vector:
-            return (o, try tensor(o.id))
+            return (o, try tensor(of: o, batch: batch))
         case .prompt, .`init`:
             guard let initID = o.initParent else { throw OpsError.noRecordedInit(spec) }
-            if let existing = try children(of: o.id).first(where: { child in
-                child.role == .tuned && ((try? manifest(child.id))?.kind == .vector)
-                    && ((try? manifest(child.id))?.parents.contains(Parent(.`init`, initID)) ?? false)
-            }) {
-                let m = try manifest(existing.id)
-                return (Operand(spec: spec, id: existing.id, manifest: m), try tensor(existing.id))
+            for child in try children(of: o.id) where child.role == .tuned {
+                guard let m = try? manifest(child.id), m.kind == .vector, m.parents.contains(Parent(.`init`, initID)) else { continue }
+                let existing = Operand(spec: spec, id: child.id, manifest: m)
+                return (existing, try tensor(of: existing, batch: batch))
             }
             let i = Operand(spec: initID.short, id: initID, manifest: try manifest(initID))
             let backbone = try commonBackbone([o, i])
             _ = try commonShape([o, i])
+            let inputs = [try tensor(of: o, batch: batch), try tensor(of: i, batch: batch)]
             if store {
                 let (s, t) = try derive(kind: .vector, recipe: VectorRecipe(), parents: [(.tuned, o), (.`init`, i)],
-                                        tensors: nil, backbone: backbone, name: nil, command: command, peftConfig: peftConfig)
+                                        tensors: inputs, backbone: backbone, name: nil, command: command, peftConfig: peftConfig,
+                                        batch: batch)
                 return (Operand(spec: spec, id: s.id, manifest: s.manifest), t)
             }
-            return (o, try tensor(o.id).subtracting(try tensor(initID)))
+            return (o, try inputs[0].subtracting(inputs[1]))
         default:
             throw OpsError.wrongKind(spec, o.manifest.kind, expected: "a vector or a prompt with a recorded init")
         }
@@ -94,7 +101,8 @@ extension Registry {
         guard !specs.isEmpty else { throw OpsError.tooFewOperands(1) }
         let base = try onto.map { try operand($0) }
         try checkVectorOperands(specs, extra: base.map { [$0] } ?? [], peftConfig: peftConfig)
-        let vectors = try specs.map { try vectorOperand($0, store: true, command: command, peftConfig: peftConfig) }
+        let batch = WriteBatch()
+        let vectors = try specs.map { try vectorOperand($0, store: true, command: command, peftConfig: peftConfig, batch: batch) }
         var ops = vectors.map(\.0)
         var tensors = vectors.map(\.1)
         var parents: [(role: ParentRole, operand: Operand)] = ops.map { (.operand, $0) }
@@ -105,14 +113,17 @@ extension Registry {
             }
             parents.append((.`init`, base))
             ops.append(base)
-            tensors.append(try tensor(base.id))
+            tensors.append(try tensor(of: base, batch: batch))
             kind = .prompt
         }
         let backbone = try commonBackbone(ops)
         _ = try commonShape(ops)
-        return try derive(kind: kind, recipe: AddRecipe(lambda: lambda),
-                          parents: parents, tensors: tensors, backbone: backbone, name: name, command: command,
-                          peftConfig: peftConfig).stored
+        // The derived vectors, the sum and its name: one group of object writes, one catalog commit.
+        var stored = try derive(kind: kind, recipe: AddRecipe(lambda: lambda),
+                                parents: parents, tensors: tensors, backbone: backbone, name: name, command: command,
+                                peftConfig: peftConfig, batch: batch).stored
+        if let v = try commit(batch).last, name != nil { stored.version = v }
+        return stored
     }
 
     /// tau_a − tau_b.
@@ -120,11 +131,13 @@ extension Registry {
                            peftConfig: [String: JSONValue]? = nil) throws -> Stored {
         if let name { try RefName.validate(name) }
         try checkVectorOperands([a, b], peftConfig: peftConfig)
-        let ops = try [a, b].map { try vectorOperand($0, store: true, command: command, peftConfig: peftConfig).0 }
+        let batch = WriteBatch()
+        let pairs = try [a, b].map { try vectorOperand($0, store: true, command: command, peftConfig: peftConfig, batch: batch) }
+        let ops = pairs.map(\.0)
         let backbone = try commonBackbone(ops)
         _ = try commonShape(ops)
-        return try derive(kind: .vector, recipe: SubRecipe(), parents: ops.map { (.operand, $0) },
-                          backbone: backbone, name: name, command: command, peftConfig: peftConfig)
+        return try deriveAndCommit(kind: .vector, recipe: SubRecipe(), parents: ops.map { (.operand, $0) }, tensors: pairs.map(\.1),
+                                   backbone: backbone, name: name, command: command, peftConfig: peftConfig, batch: batch)
     }
 
     /// −tau.
@@ -132,9 +145,10 @@ extension Registry {
                           peftConfig: [String: JSONValue]? = nil) throws -> Stored {
         if let name { try RefName.validate(name) }
         try checkVectorOperands([a], peftConfig: peftConfig)
-        let o = try vectorOperand(a, store: true, command: command, peftConfig: peftConfig).0
-        return try derive(kind: .vector, recipe: NegRecipe(), parents: [(.operand, o)],
-                          backbone: o.manifest.backbone, name: name, command: command, peftConfig: peftConfig)
+        let batch = WriteBatch()
+        let (o, t) = try vectorOperand(a, store: true, command: command, peftConfig: peftConfig, batch: batch)
+        return try deriveAndCommit(kind: .vector, recipe: NegRecipe(), parents: [(.operand, o)], tensors: [t],
+                                   backbone: o.manifest.backbone, name: name, command: command, peftConfig: peftConfig, batch: batch)
     }
 
     /// s · tau.
@@ -142,8 +156,9 @@ extension Registry {
                             peftConfig: [String: JSONValue]? = nil) throws -> Stored {
         if let name { try RefName.validate(name) }
         try checkVectorOperands([a], peftConfig: peftConfig)
-        let o = try vectorOperand(a, store: true, command: command, peftConfig: peftConfig).0
-        return try derive(kind: .vector, recipe: ScaleRecipe(by: s), parents: [(.operand, o)],
-                          backbone: o.manifest.backbone, name: name, command: command, peftConfig: peftConfig)
+        let batch = WriteBatch()
+        let (o, t) = try vectorOperand(a, store: true, command: command, peftConfig: peftConfig, batch: batch)
+        return try deriveAndCommit(kind: .vector, recipe: ScaleRecipe(by: s), parents: [(.operand, o)], tensors: [t],
+                                   backbone: o.manifest.backbone, name: name, command: command, peftConfig: peftConfig, batch: batch)
     }
 }

@@ -45,6 +45,65 @@ struct ObjectDirectory: Sendable {
         return true
     }
 
+    /// An object to write as part of a group (`writeGroup`).
+    struct PendingObject {
+        var directory: ObjectDirectory
+        var hex: String
+        var bytes: [UInt8]
+    }
+
+    /// Writes several objects with one fsync pass: every temp file is written, then each is
+    /// fsynced, then all are renamed into place, then each folder involved is fsynced once.
+    /// Objects already present (or listed twice) are written once or not at all.
+    ///
+    /// Every object is durable when this returns. If a write or fsync fails, every temp file
+    /// is removed and no object appears; a rename that fails part-way leaves the objects
+    /// already renamed, which are whole and content-addressed (like a crash would).
+    /// - Returns: how many objects were written.
+    @discardableResult
+    static func writeGroup(_ objects: [PendingObject]) throws -> Int {
+        var seen: Set<String> = []
+        var todo: [(final: URL, temp: URL, fd: Int32)] = []
+        var folders: [String: URL] = [:]
+        defer { for t in todo where t.fd >= 0 { close(t.fd) } }
+        func discard() {
+            for t in todo { _ = unlink(t.temp.path) }
+        }
+        do {
+            for o in objects {
+                let final = o.directory.url(for: o.hex)
+                guard seen.insert(final.path).inserted, !o.directory.contains(o.hex) else { continue }
+                let folder = final.deletingLastPathComponent()
+                if folders[folder.path] == nil {
+                    // A folder made here is fsynced into its parent by makeDirectory.
+                    try FileIO.makeDirectory(folder, syncParent: true)
+                    folders[folder.path] = folder
+                }
+                let temp = folder.appendingPathComponent("\(tempPrefix)\(getpid())_\(UInt64.random(in: 0...UInt64.max))")
+                let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
+                guard fd >= 0 else { throw FileIO.error(errno, temp, "create") }
+                todo.append((final, temp, fd))
+                try FileIO.writeAll(fd, o.bytes, temp)
+            }
+            for t in todo {
+                guard fsync(t.fd) == 0 else { throw FileIO.error(errno, t.temp, "fsync") }
+            }
+        } catch {
+            discard()
+            throw error
+        }
+        for (k, t) in todo.enumerated() {
+            do {
+                try FileIO.move(t.temp, to: t.final)
+            } catch {
+                for rest in todo[k...] { _ = unlink(rest.temp.path) }
+                throw error
+            }
+        }
+        for folder in folders.values.sorted(by: { $0.path < $1.path }) { try FileIO.syncDirectory(folder) }
+        return todo.count
+    }
+
     /// The object's bytes; nil if it does not exist.
     func read(_ hex: String) throws -> [UInt8]? {
         let u = url(for: hex)
@@ -188,12 +247,31 @@ enum FileIO {
         if fsync(fd) != 0 && errno != EINVAL { throw error(errno, url, "fsync folder") }
     }
 
+    /// The whole file, read with one buffer of the size `fstat` reports (a file that grows
+    /// meanwhile is read to its end all the same).
     static func readFile(_ url: URL) throws -> [UInt8] {
         let fd = open(url.path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw error(errno, url, "open") }
         defer { close(fd) }
-        var out: [UInt8] = []
-        var chunk = [UInt8](repeating: 0, count: 1 << 16)
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw error(errno, url, "stat") }
+        let size = st.st_mode & S_IFMT == S_IFREG ? max(Int(st.st_size), 0) : 0
+        var failure: Int32 = 0
+        var out = [UInt8](unsafeUninitializedCapacity: size) { buf, count in
+            count = 0
+            while count < size {
+                let n = read(fd, buf.baseAddress! + count, size - count)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    failure = errno
+                    return
+                }
+                if n == 0 { break }
+                count += n
+            }
+        }
+        if failure != 0 { throw error(failure, url, "read") }
+        var chunk = [UInt8](repeating: 0, count: 4096)
         while true {
             let n = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress!, $0.count) }
             if n < 0 {

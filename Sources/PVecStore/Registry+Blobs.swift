@@ -13,7 +13,7 @@ extension Registry {
         let raw = Safetensors.encode(tensors)
         let hex = Digest.sha256Hex(raw)
         if !objects.contains(hex) {
-            try objects.write(BlobEncoding.encodeFast(raw), as: hex)
+            try objects.write(BlobEncoding.encodeForStore(raw), as: hex)
         }
         return BlobID(unchecked: hex)
     }
@@ -27,6 +27,7 @@ extension Registry {
     ///
     /// - Throws: `StoreError.missingObject` or `StoreError.corruptObject` naming the blob.
     public func blob(_ id: BlobID) throws -> [String: Tensor] {
+        if let t = try singleTensor(id) { return ["tensor": t] }
         let raw = try canonicalBlobBytes(id)
         let file: SafetensorsFile
         do {
@@ -43,6 +44,31 @@ extension Registry {
             }
         }
         return out
+    }
+
+    /// The tensor of a blob holding exactly one F32 tensor under `tensor` (every prompt and
+    /// vector), read in one pass: the stored bytes are hashed where they lie and copied
+    /// once into the tensor; a compressed object is inflated into one buffer and un-shuffled
+    /// straight into the tensor's scalars, and the canonical bytes are never assembled.
+    /// Nil when the blob has another layout (`blob(_:)` then parses it in full).
+    ///
+    /// - Throws: `StoreError.missingObject`, `.corruptObject` (bytes that do not hash to the id).
+    func singleTensor(_ id: BlobID) throws -> Tensor? {
+        let path = objects.url(for: id.hex).path
+        guard let encoded = try objects.read(id.hex) else {
+            throw StoreError.missingObject(id: id.hex, what: "blob")
+        }
+        let decoded: (Tensor, String)?
+        do {
+            decoded = try BlobEncoding.singleTensor(encoded)
+        } catch {
+            throw StoreError.corruptObject(id: id.hex, path: path, reason: error.reason)
+        }
+        guard let (tensor, actual) = decoded else { return nil }
+        guard actual == id.hex else {
+            throw StoreError.corruptObject(id: id.hex, path: path, reason: "content hashes to \(actual.prefix(12))")
+        }
+        return tensor
     }
 
     /// True when the blob's object file is present; its bytes are not re-hashed (`blob(_:)` does that).

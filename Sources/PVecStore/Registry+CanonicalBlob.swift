@@ -12,7 +12,7 @@ extension Registry {
         let actual = Digest.sha256Hex(raw)
         guard actual == id.hex else { throw StoreError.hashMismatch(id: id.hex, what: "blob", actual: actual) }
         try Self.checkCanonicalBlob(raw, as: id)
-        return try putEncodedBlob(BlobEncoding.encodeFast(raw), as: id)
+        return try putEncodedBlob(BlobEncoding.encodeForStore(raw), as: id)
     }
 
     /// The raw canonical safetensors bytes of a stored blob, checked against its id.

@@ -18,8 +18,13 @@ public struct TransferClosure: Hashable, Sendable {
 
 /// Objects and names arriving from elsewhere (a bundle, a pull, a push), taken in one go.
 public struct IncomingBatch: Sendable {
-    /// Canonical manifest bytes; their blobs must already be stored (`putEncodedBlob`).
+    /// Canonical manifest bytes; their blobs must be stored (`putEncodedBlob`) or come in `blobs`.
     public var manifests: [[UInt8]]
+    /// Blobs that travel with the manifests: stored bytes as a pvec registry sends them
+    /// (`.encoded`, PVB1) or canonical safetensors bytes (`.canonical`, an OCI layer). Each is
+    /// checked against its id before anything is written, then written in one group with the
+    /// manifests (one fsync pass), before the catalog transaction names them.
+    public var blobs: [IncomingBlob] = []
     /// Names to set; `expected` is compare-and-swap as in `updateRef`.
     public var refs: [(name: String, id: ArtifactID, expected: ArtifactID??)]
     /// Signatures to record; each must verify and have a printable signer, or nothing is taken.
@@ -30,11 +35,27 @@ public struct IncomingBatch: Sendable {
 
     /// A batch; every part is empty (or nil) unless given.
     public init(manifests: [[UInt8]] = [], refs: [(name: String, id: ArtifactID, expected: ArtifactID??)] = [],
-                signatures: [ArtifactSignature] = [], pinFor: TimeInterval? = nil) {
+                signatures: [ArtifactSignature] = [], pinFor: TimeInterval? = nil, blobs: [IncomingBlob] = []) {
         self.manifests = manifests
+        self.blobs = blobs
         self.refs = refs
         self.signatures = signatures
         self.pinFor = pinFor
+    }
+}
+
+/// A blob arriving with an `IncomingBatch`.
+public enum IncomingBlob: Sendable {
+    /// The stored bytes of a blob object (PVB1 header, zlib or stored), as `encodedBlob` gives them.
+    case encoded(BlobID, [UInt8])
+    /// The canonical safetensors bytes (what `canonicalBlob` gives, an OCI layer).
+    case canonical(BlobID, [UInt8])
+
+    /// The blob's id (claimed; checked before it is written).
+    public var id: BlobID {
+        switch self {
+        case .encoded(let id, _), .canonical(let id, _): return id
+        }
     }
 }
 
@@ -187,6 +208,21 @@ extension Registry {
         for s in batch.signatures where !s.isValid { throw StoreError.badSignature(artifact: s.artifact.hex, key: s.key) }
         for s in batch.signatures { try ArtifactSignature.validateSigner(s.signer) }
         for r in batch.refs { try RefName.validate(r.name) }
+        // Blobs are checked (decoded, hashed) before the write lock is taken, on every core.
+        let incoming = batch.blobs.filter { !objects.contains($0.id.hex) }
+        let checked: [ObjectDirectory.PendingObject] = try Parallel.map(incoming.count) { k in
+            switch incoming[k] {
+            case .encoded(let id, let bytes):
+                _ = try Self.checkEncodedBlob(bytes, as: id)
+                return .init(directory: objects, hex: id.hex, bytes: bytes)
+            case .canonical(let id, let raw):
+                let actual = Digest.sha256Hex(raw)
+                guard actual == id.hex else { throw StoreError.hashMismatch(id: id.hex, what: "blob", actual: actual) }
+                try Self.checkCanonicalBlob(raw, as: id)
+                return .init(directory: objects, hex: id.hex, bytes: BlobEncoding.encodeForStore(raw))
+            }
+        }
+        let arriving = Set(checked.map(\.hex))
         return try catalogWrite { db in
             var known = Set(try String.fetchAll(db, sql: "SELECT id FROM artifacts WHERE id IN (SELECT value FROM json_each(?))",
                                                 arguments: [JSONValue.array(parsed.flatMap { [$0.0] + $0.1.parents.map(\.id) }
@@ -194,7 +230,7 @@ extension Registry {
             var fresh: [(ArtifactID, Manifest, [UInt8])] = []
             // Check everything before writing anything.
             for (id, m, bytes) in parsed where !known.contains(id.hex) {
-                if let b = m.blob, !hasBlob(b) { throw StoreError.missingObject(id: b.hex, what: "blob") }
+                if let b = m.blob, !arriving.contains(b.hex), !hasBlob(b) { throw StoreError.missingObject(id: b.hex, what: "blob") }
                 if let p = m.parents.first(where: { !known.contains($0.id.hex) }) {
                     throw StoreError.missingParent(child: id.hex, parent: p.id.hex)
                 }
@@ -213,9 +249,11 @@ extension Registry {
                     }
                 }
             }
+            // Every object of the batch in one group (one fsync pass, one fsync per folder),
+            // durable before the rows that name them commit.
+            try ObjectDirectory.writeGroup(checked + fresh.map { .init(directory: manifestObjects, hex: $0.0.hex, bytes: $0.2) })
             let now = Date()
             for (id, m, bytes) in fresh {
-                try manifestObjects.write(bytes, as: id.hex)
                 try Self.index(m, id: id, bytes: bytes, createdAt: now, in: db)
             }
             if let pinFor = batch.pinFor {
