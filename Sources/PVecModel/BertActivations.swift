@@ -15,6 +15,9 @@ final class BertActivations {
     let maxT: Int
     /// Whether each layer keeps its own slice (needed for backward).
     let keepsLayers: Bool
+    /// [T, T] attention-gradient scratch slices: one per chunk (`SequenceChunks`), or per
+    /// worker when one chunk spreads its heads over the cores.
+    let scratchSlots: Int
 
     private let block: UnsafeMutablePointer<Float>
     private let blockCount: Int
@@ -41,7 +44,7 @@ final class BertActivations {
     let output: UnsafeMutablePointer<Float>     // [B, C] pooled, or pooled / ‖pooled‖
     let poolNorm: UnsafeMutablePointer<Float>   // [B] ‖pooled‖
 
-    // Backward (present when keepsLayers); the per-layer scratch is cleared before each layer
+    // Backward (present when keepsLayers); each layer writes its scratch before reading it
     let dx: UnsafeMutablePointer<Float>         // [B, T, C] dL/dx, the residual stream
     let dres: UnsafeMutablePointer<Float>       // [B, T, C] dL/dres2, then dL/dres1
     let dln1: UnsafeMutablePointer<Float>       // [B, T, C] dL/dln1
@@ -49,7 +52,8 @@ final class BertActivations {
     let dqkv: UnsafeMutablePointer<Float>       // [B, T, 3C]
     let dfchGelu: UnsafeMutablePointer<Float>   // [B, T, F]
     let dfch: UnsafeMutablePointer<Float>       // [B, T, F]
-    let datt: UnsafeMutablePointer<Float>       // [T, T] one (batch, head) at a time
+    let datt: UnsafeMutablePointer<Float>       // [scratchSlots, T, T] one (batch, head) at a time per chunk or worker
+    let dpooled: UnsafeMutablePointer<Float>    // [B, C] dL/dpooled
     let demb: UnsafeMutablePointer<Float>       // [B, T, C] dL/d input rows (= dL/demb: the additions pass it through)
 
     init(config: BertConfig, capacity: Int, maxT: Int, keepsLayers: Bool) {
@@ -58,6 +62,7 @@ final class BertActivations {
         self.capacity = capacity
         self.maxT = maxT
         self.keepsLayers = keepsLayers
+        scratchSlots = max(SequenceChunks.maxCount, BertKernels.attentionWorkers)
         let N = capacity, C = config.width, F = config.ffnWidth, NH = config.heads
         let L = keepsLayers ? config.layers : 1
         let attRows = N * NH * maxT
@@ -70,7 +75,7 @@ final class BertActivations {
             N * C, N * C, N,                           // pooled output poolNorm (B <= N)
         ]
         if keepsLayers {
-            sizes += [N * C, N * C, N * C, N * C, N * 3 * C, N * F, N * F, maxT * maxT, N * C]
+            sizes += [N * C, N * C, N * C, N * C, N * 3 * C, N * F, N * F, scratchSlots * maxT * maxT, N * C, N * C]
         }
         blockCount = sizes.reduce(0, +)
         block = .allocate(capacity: blockCount)
@@ -89,11 +94,11 @@ final class BertActivations {
         pooled = next(); output = next(); poolNorm = next()
         if keepsLayers {
             dx = next(); dres = next(); dln1 = next(); datty = next(); dqkv = next()
-            dfchGelu = next(); dfch = next(); datt = next(); demb = next()
+            dfchGelu = next(); dfch = next(); datt = next(); demb = next(); dpooled = next()
         } else {
             // Never used: backward refuses an inference-only cache.
             dx = block; dres = block; dln1 = block; datty = block; dqkv = block
-            dfchGelu = block; dfch = block; datt = block; demb = block
+            dfchGelu = block; dfch = block; datt = block; demb = block; dpooled = block
         }
     }
 
@@ -107,15 +112,5 @@ final class BertActivations {
     /// Whether a batch of B sequences of T positions fits.
     func fits(B: Int, T: Int, needsLayers: Bool) -> Bool {
         B * T <= capacity && T <= maxT && (keepsLayers || !needsLayers)
-    }
-
-    /// Clears the backward buffers (zero-grad).
-    func zeroGrad(B: Int, T: Int) {
-        precondition(keepsLayers, "an inference-only cache has no gradient buffers")
-        let N = B * T, C = config.width, F = config.ffnWidth
-        for (p, n) in [(dx, N * C), (dres, N * C), (dln1, N * C), (datty, N * C), (dqkv, N * 3 * C),
-                       (dfchGelu, N * F), (dfch, N * F), (datt, T * T), (demb, N * C)] {
-            BertKernels.zero(p, count: n)
-        }
     }
 }

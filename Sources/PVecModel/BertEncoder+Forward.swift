@@ -42,13 +42,19 @@ extension BertEncoder {
         let acts = ensureActivations(B: B, T: T, keepLayers: forBackward)
         if forBackward { lastForward = nil }
         let start = promptPlacement.firstPromptRow
+        let chunks = SequenceChunks(batch: B)
         parameters.storage.withUnsafeBufferPointer { storage in
-            let p = storage.baseAddress!
-            fillEmbeddings(acts, batch: batch, prompts: prompts, promptRows: m, promptStart: start, lengths: lengths,
-                           B: B, T: T, params: p)
-            encode(acts, lengths: lengths, B: B, T: T, params: p)
+            lengths.withUnsafeBufferPointer { lengthsBuf in
+                let p = storage.baseAddress!, len = lengthsBuf.baseAddress!
+                chunks.forEach { _, seqs in
+                    fillEmbeddings(acts, batch: batch, prompts: prompts, promptRows: m, promptStart: start,
+                                   lengths: len, sequences: seqs, T: T, params: p)
+                    encode(acts, lengths: len, sequences: seqs, T: T, headWorkers: chunks.count == 1 ?
+                           BertKernels.attentionWorkers : 1, params: p)
+                    pool(acts, lengths: len, sequences: seqs, T: T, normalize: normalize)
+                }
+            }
         }
-        pool(acts, lengths: lengths, B: B, T: T, normalize: normalize)
         if forBackward {
             lastForward = ForwardRecord(B: B, T: T, promptRows: m, promptStart: start, lengths: lengths,
                                         normalize: normalize, perExample: perExample)
@@ -68,18 +74,20 @@ extension BertEncoder {
         return a
     }
 
-    /// inp, emb: [B, T, C] and the embedding LayerNorm into x: [B, T, C].
+    /// inp, emb: [B, T, C] and the embedding LayerNorm into x: [B, T, C], for the rows of the
+    /// sequences in `sequences`.
     ///
     /// With s = `promptStart` (0: prepend, 1: after `[CLS]`), row t of sequence b is token t
     /// (t < s), prompt row t-s (s <= t < s+m), then token t-m; padding rows are zero before the
     /// position and type embeddings are added.
     private func fillEmbeddings(_ acts: BertActivations, batch: [TokenizedText], prompts: [Tensor]?, promptRows m: Int,
-                                promptStart s: Int, lengths: [Int], B: Int, T: Int, params p: UnsafePointer<Float>) {
+                                promptStart s: Int, lengths: UnsafePointer<Int>, sequences: Range<Int>, T: Int,
+                                params p: UnsafePointer<Float>) {
         let C = config.width
         let wte = p + parameters.wordEmbeddings
         let wpe = p + parameters.positionEmbeddings
         let wtt = p + parameters.typeEmbeddings
-        for b in 0..<B {
+        for b in sequences {
             let promptScalars = prompts?[b].scalars ?? []
             promptScalars.withUnsafeBufferPointer { promptBuf in
                 let seq = batch[b]
@@ -105,51 +113,60 @@ extension BertEncoder {
                 }
             }
         }
-        BertKernels.layernormForward(out: acts.x, mean: acts.embMean, rstd: acts.embRstd, inp: acts.emb,
-                                     weight: p + parameters.embLnWeight, bias: p + parameters.embLnBias,
-                                     N: B * T, C: C, eps: config.layerNormEpsilon)
+        let r0 = sequences.lowerBound * T
+        BertKernels.layernormForward(out: acts.x + r0 * C, mean: acts.embMean + r0, rstd: acts.embRstd + r0,
+                                     inp: acts.emb + r0 * C, weight: p + parameters.embLnWeight,
+                                     bias: p + parameters.embLnBias, N: sequences.count * T, C: C,
+                                     eps: config.layerNormEpsilon)
     }
 
-    /// The encoder layers: x: [B, T, C] -> x: [B, T, C].
-    private func encode(_ acts: BertActivations, lengths: [Int], B: Int, T: Int, params p: UnsafePointer<Float>) {
-        let C = config.width, F = config.ffnWidth, NH = config.heads, N = B * T
+    /// The encoder layers: x: [B, T, C] -> x: [B, T, C], for the rows of the sequences in
+    /// `sequences` (attention heads over `headWorkers` threads).
+    private func encode(_ acts: BertActivations, lengths: UnsafePointer<Int>, sequences: Range<Int>, T: Int,
+                        headWorkers: Int, params p: UnsafePointer<Float>) {
+        let C = config.width, F = config.ffnWidth, NH = config.heads
+        let N = sequences.count * T, r0 = sequences.lowerBound * T
         let cap = acts.capacity
         let eps = config.layerNormEpsilon
+        let x = acts.x + r0 * C, atty = acts.atty + r0 * C, ln1 = acts.ln1 + r0 * C, fchGelu = acts.fchGelu + r0 * F
         for (l, w) in parameters.layers.enumerated() {
-            let qkv = acts.slice(acts.qkv, layer: l, perLayer: cap * 3 * C)
+            let qkvAll = acts.slice(acts.qkv, layer: l, perLayer: cap * 3 * C)
             let att = acts.slice(acts.att, layer: l, perLayer: cap * NH * acts.maxT)
-            let res1 = acts.slice(acts.res1, layer: l, perLayer: cap * C)
-            let ln1Mean = acts.slice(acts.ln1Mean, layer: l, perLayer: cap)
-            let ln1Rstd = acts.slice(acts.ln1Rstd, layer: l, perLayer: cap)
-            let fch = acts.slice(acts.fch, layer: l, perLayer: cap * F)
-            let res2 = acts.slice(acts.res2, layer: l, perLayer: cap * C)
-            let ln2Mean = acts.slice(acts.ln2Mean, layer: l, perLayer: cap)
-            let ln2Rstd = acts.slice(acts.ln2Rstd, layer: l, perLayer: cap)
+            let qkv = qkvAll + r0 * 3 * C
+            let res1 = acts.slice(acts.res1, layer: l, perLayer: cap * C) + r0 * C
+            let ln1Mean = acts.slice(acts.ln1Mean, layer: l, perLayer: cap) + r0
+            let ln1Rstd = acts.slice(acts.ln1Rstd, layer: l, perLayer: cap) + r0
+            let fch = acts.slice(acts.fch, layer: l, perLayer: cap * F) + r0 * F
+            let res2 = acts.slice(acts.res2, layer: l, perLayer: cap * C) + r0 * C
+            let ln2Mean = acts.slice(acts.ln2Mean, layer: l, perLayer: cap) + r0
+            let ln2Rstd = acts.slice(acts.ln2Rstd, layer: l, perLayer: cap) + r0
 
-            BertKernels.matmulForward(out: qkv, inp: acts.x, weight: p + w.qkvWeight, bias: p + w.qkvBias,
+            BertKernels.matmulForward(out: qkv, inp: x, weight: p + w.qkvWeight, bias: p + w.qkvBias,
                                       N: N, IC: C, OC: 3 * C)
-            BertKernels.attentionForward(out: acts.atty, att: att, qkv: qkv, lengths: lengths,
-                                         B: B, T: T, C: C, NH: NH)
-            BertKernels.matmulForward(out: res1, inp: acts.atty, weight: p + w.attnProjWeight,
+            BertKernels.attentionForward(out: acts.atty, att: att, qkv: qkvAll, lengths: lengths,
+                                         sequences: sequences, T: T, C: C, NH: NH, workers: headWorkers)
+            BertKernels.matmulForward(out: res1, inp: atty, weight: p + w.attnProjWeight,
                                       bias: p + w.attnProjBias, N: N, IC: C, OC: C)
-            BertKernels.residualForward(out: res1, inp: acts.x, count: N * C)
-            BertKernels.layernormForward(out: acts.ln1, mean: ln1Mean, rstd: ln1Rstd, inp: res1,
+            BertKernels.residualForward(out: res1, inp: x, count: N * C)
+            BertKernels.layernormForward(out: ln1, mean: ln1Mean, rstd: ln1Rstd, inp: res1,
                                          weight: p + w.ln1Weight, bias: p + w.ln1Bias, N: N, C: C, eps: eps)
-            BertKernels.matmulForward(out: fch, inp: acts.ln1, weight: p + w.fc1Weight, bias: p + w.fc1Bias,
+            BertKernels.matmulForward(out: fch, inp: ln1, weight: p + w.fc1Weight, bias: p + w.fc1Bias,
                                       N: N, IC: C, OC: F)
-            BertKernels.geluForward(out: acts.fchGelu, inp: fch, count: N * F)
-            BertKernels.matmulForward(out: res2, inp: acts.fchGelu, weight: p + w.fc2Weight,
+            BertKernels.geluForward(out: fchGelu, inp: fch, count: N * F)
+            BertKernels.matmulForward(out: res2, inp: fchGelu, weight: p + w.fc2Weight,
                                       bias: p + w.fc2Bias, N: N, IC: F, OC: C)
-            BertKernels.residualForward(out: res2, inp: acts.ln1, count: N * C)
-            BertKernels.layernormForward(out: acts.x, mean: ln2Mean, rstd: ln2Rstd, inp: res2,
+            BertKernels.residualForward(out: res2, inp: ln1, count: N * C)
+            BertKernels.layernormForward(out: x, mean: ln2Mean, rstd: ln2Rstd, inp: res2,
                                          weight: p + w.ln2Weight, bias: p + w.ln2Bias, N: N, C: C, eps: eps)
         }
     }
 
-    /// x: [B, T, C] -> pooled: [B, C] (mean over each sequence's positions) -> output: [B, C].
-    private func pool(_ acts: BertActivations, lengths: [Int], B: Int, T: Int, normalize: Bool) {
+    /// x: [B, T, C] -> pooled: [B, C] (mean over each sequence's positions) -> output: [B, C],
+    /// for the sequences in `sequences`.
+    private func pool(_ acts: BertActivations, lengths: UnsafePointer<Int>, sequences: Range<Int>, T: Int,
+                      normalize: Bool) {
         let C = config.width
-        for b in 0..<B {
+        for b in sequences {
             let out = acts.pooled + b * C
             BertKernels.zero(out, count: C)
             for t in 0..<lengths[b] {

@@ -3,9 +3,9 @@ import PVecTensor
 /// The forward/backward pairs a BERT layer is made of, on raw row-major Float32 buffers.
 ///
 /// Names as everywhere in this module: B batch, T positions, C width, NH heads, HS head width,
-/// F feed-forward width, N = B*T rows. Backward functions add (`+=`) into their input-gradient
-/// buffers; the caller clears them. The weights are frozen, so no backward computes a weight
-/// gradient, and matmul backward needs only the weights and the output gradient.
+/// F feed-forward width, N = B*T rows. Backward functions say whether they add (`+=`) into
+/// their input-gradient buffers or write them (`=`). The weights are frozen, so no backward
+/// computes a weight gradient, and matmul backward needs only the weights and the output gradient.
 enum BertKernels {
     // MARK: - Matmul
 
@@ -19,10 +19,10 @@ enum BertKernels {
         BLAS.sgemm(transB: true, m: N, n: OC, k: IC, a: inp, b: weight, beta: 1, c: out)
     }
 
-    /// dout: [N, OC] -> dinp: [N, IC] += dout W, with weight: [OC, IC].
+    /// dout: [N, OC] -> dinp: [N, IC] += dout W (or = with `accumulate: false`), with weight: [OC, IC].
     static func matmulBackward(dinp: UnsafeMutablePointer<Float>, dout: UnsafePointer<Float>,
-                               weight: UnsafePointer<Float>, N: Int, IC: Int, OC: Int) {
-        BLAS.sgemm(m: N, n: IC, k: OC, a: dout, b: weight, beta: 1, c: dinp)
+                               weight: UnsafePointer<Float>, N: Int, IC: Int, OC: Int, accumulate: Bool = true) {
+        BLAS.sgemm(m: N, n: IC, k: OC, a: dout, b: weight, beta: accumulate ? 1 : 0, c: dinp)
     }
 
     // MARK: - Residual

@@ -84,4 +84,17 @@ public enum BLAS {
 
     /// Sets the OpenBLAS thread count (benchmarks and the trainer choose; tests leave the default).
     public static func setThreads(_ n: Int) { BLASLibrary.shared.setNumThreads(Int32(n)) }
+
+    /// The OpenBLAS thread count.
+    public static var threads: Int { Int(BLASLibrary.shared.getNumThreads()) }
+
+    /// Runs `body` with OpenBLAS on one thread per call, then restores the thread count: for
+    /// callers that run several sgemms at once on their own threads, one per core.
+    public static func singleThreaded<R>(_ body: () throws -> R) rethrows -> R {
+        let before = threads
+        if before == 1 { return try body() }
+        setThreads(1)
+        defer { setThreads(before) }
+        return try body()
+    }
 }

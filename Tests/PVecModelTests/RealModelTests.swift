@@ -77,4 +77,39 @@ final class RealModelTests: XCTestCase {
         print("MiniLM directional derivative along dL/dP: analytic \(norm), FD \(fd), relative error \(rel)")
         XCTAssertLessThan(rel, 1e-2)
     }
+
+    /// A training step's bits depend on the batch and the OpenBLAS kernel only: the same with
+    /// OpenBLAS on 1 or 2 threads, on every repetition (the chunks of `SequenceChunks` run
+    /// their sgemms single-threaded, whichever thread takes them), and a batch of 5 (chunks of
+    /// unequal size) agrees with its sequences run one at a time to rounding.
+    func testStepBitsDoNotDependOnThreadsAndChunksAgreeWithSingleSequences() throws {
+        let encoder = try RealModel.encoder()
+        let texts = ["a gripping, beautifully shot film", "the plot makes no sense at all", "fine",
+                     "an hour and a half of my life i will not get back, sadly", "warm and funny"]
+        let batch = texts.map { encoder.tokenize($0, pair: nil, maxLength: 64) }
+        let m = 4, C = 384
+        let prompt = Tensor(shape: [m, C], scalars: TinyBert.uniform(m * C, seed: 5, scale: 0.05))
+        let r = Tensor(shape: [batch.count, C], scalars: TinyBert.uniform(batch.count * C, seed: 6, scale: 1))
+        func step(threads: Int) throws -> (Tensor, Tensor) {
+            BLAS.setThreads(threads)
+            let out = try encoder.forward(batch, prompt: prompt, normalize: true)
+            let g = try XCTUnwrap(encoder.backward(dFeatures: r, inputGradients: false).prompt)
+            return (out, g)
+        }
+        let before = BLAS.threads
+        defer { BLAS.setThreads(before) }
+        let (out2, g2) = try step(threads: 2)
+        for threads in [1, 2, 1] {
+            let (out, g) = try step(threads: threads)
+            XCTAssertEqual(out.scalars.map(\.bitPattern), out2.scalars.map(\.bitPattern), "output, \(threads) threads")
+            XCTAssertEqual(g.scalars.map(\.bitPattern), g2.scalars.map(\.bitPattern), "gradient, \(threads) threads")
+        }
+        var maxdiff: Float = 0
+        for (b, seq) in batch.enumerated() {
+            let one = try encoder.forward([seq], prompt: prompt, normalize: true)
+            for i in 0..<C { maxdiff = max(maxdiff, abs(one[0, i] - out2[b, i])) }
+        }
+        print("MiniLM batch of 5 vs one sequence at a time: maxdiff \(maxdiff)")
+        XCTAssertLessThan(maxdiff, 1e-5)
+    }
 }
