@@ -109,7 +109,7 @@ try:
 except ValueError:
     o = None
 parts = [o] if isinstance(o, dict) and "id" in o else \
-        [o[k] for k in ("init", "prompt", "vector") if isinstance(o, dict) and isinstance(o.get(k), dict)]
+        [o[k] for k in ("init", "prompt", "vector", "composed") if isinstance(o, dict) and isinstance(o.get(k), dict)]
 ids = ",".join(p["id"] for p in parts) or "-"
 names = ",".join(p.get("name") or "-" for p in parts) or "-"
 print(ids, names)')
@@ -166,6 +166,8 @@ run import inputs/nan.npy --name nan --backbone toy --allow-nonfinite
 # A short training run on the real model (vocab-sample init, prompt, vector) and an eval.
 run train --task inputs/task.json --data inputs/train.jsonl --name mv --prompt-len 4 --steps 3 --batch 4 --max-length 32 --init-seed 5 --seed 1 --shots 3 --placement after-cls
 run eval mv --task inputs/task.json --data inputs/test.jsonl --max-length 32
+# Fitted weights over the trained vector, onto its init (the fit runs the model; the recipe is recomputed).
+run compose mv --task inputs/task.json --data inputs/train.jsonl --init mv.init --name mvc --shots 3 --steps 2 --batch 4 --max-length 32 --seed 1
 
 "$pvec" verify --registry "$work/reg" > /dev/null
 

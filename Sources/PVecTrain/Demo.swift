@@ -46,7 +46,8 @@ public struct DemoRow: Sendable {
 ///    on the target without any target training.
 /// 4. Few-shot training on the target from a random init and from the sum, and evaluation.
 /// 5. Fitted coefficients (`ComposeRun`): the weights of the source vectors learned on the same
-///    few shots, starting from the sum, with the backbone and the vectors frozen.
+///    few shots, starting from their mean, with the backbone and the vectors frozen: the
+///    combination the study found best at 8 shots (docs/study.md, part 5).
 public struct DemoRunner {
     let registry: Registry
     let model: any BackboneModel
@@ -137,7 +138,8 @@ public struct DemoRunner {
                                  name: composedName)
         compose.initSpec = "\(plan.sources[0]).init"
         compose.shots = plan.targetShots
-        compose.startWeight = Float(plan.lambda)
+        // Start from the mean of the vectors (1/n), as the study fits them (docs/study.md, part 5).
+        compose.startWeight = nil
         compose.config.maxLength = plan.maxLength
         compose.config.seed = plan.initSeed + 1
         compose.config.steps = plan.targetSteps

@@ -24,7 +24,7 @@ final class IDContractCLITests: CLITestCase {
         var names: [String]
         var args: [String]
         /// Runs the model through OpenBLAS, whose kernels (and so the trained bits) differ by CPU.
-        var usesModel: Bool { args.first == "train" || args.first == "eval" }
+        var usesModel: Bool { ["train", "eval", "compose"].contains(args.first ?? "") }
     }
 
     /// The commands of commands.txt and the OpenBLAS configuration its model runs had.
@@ -134,14 +134,14 @@ final class IDContractCLITests: CLITestCase {
             if let id = out?["id"]?.stringValue {
                 ids = [id]
             } else {
-                ids = ["init", "prompt", "vector"].compactMap { out?[$0]?["id"]?.stringValue }
+                ids = ["init", "prompt", "vector", "composed"].compactMap { out?[$0]?["id"]?.stringValue }
             }
             let line = "pvec \(c.args.joined(separator: " "))"
             guard c.usesModel else {
                 XCTAssertEqual(ids, c.ids, line)
                 continue
             }
-            if c.args.first == "train" {
+            if c.args.first == "train" || c.args.first == "compose" {
                 XCTAssertEqual(ids.first, c.ids.first, "the vocab-sample init of \(line)")
             }
             if ids != c.ids { mismatches.append("\(line): \(ids) ≠ recorded \(c.ids)") }
