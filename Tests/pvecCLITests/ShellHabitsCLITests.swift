@@ -193,6 +193,44 @@ final class ShellHabitsCLITests: CLITestCase {
         }
     }
 
+    /// Command names are the CLI's contract. Each is written in its command's configuration:
+    /// a name left to argument-parser is derived from the type name at every start, which
+    /// costs a runtime conformance scan per command (issue 13: most of `pvec --version`).
+    /// The top-level names are exactly the ones the README's command table lists.
+    func testCommandNamesAreSpelledOutAndMatchTheReadme() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
+        let sources = root.appendingPathComponent("Sources/pvec")
+        let files = try XCTUnwrap(FileManager.default.enumerator(atPath: sources.path))
+            .compactMap { $0 as? String }.filter { $0.hasSuffix(".swift") }
+        var configurations = 0
+        for file in files {
+            let text = try String(contentsOf: sources.appendingPathComponent(file), encoding: .utf8)
+            for part in text.components(separatedBy: "CommandConfiguration(").dropFirst() {
+                configurations += 1
+                let first = part.drop { $0 == " " || $0 == "\n" }
+                XCTAssertTrue(first.hasPrefix("commandName: \""), "\(file): a CommandConfiguration without commandName first")
+            }
+        }
+        XCTAssertGreaterThan(configurations, 50)
+
+        let readme = try String(contentsOf: root.appendingPathComponent("README.md"), encoding: .utf8)
+        let table = try XCTUnwrap(readme.components(separatedBy: "| group | commands |").dropFirst().first)
+            .components(separatedBy: "\n\n")[0]
+        var documented = Set<String>()
+        for row in table.split(separator: "\n") where row.hasPrefix("|") && !row.hasPrefix("| ---") {
+            let cell = row.split(separator: "|", maxSplits: 2, omittingEmptySubsequences: false).dropFirst(2).joined()
+            for (i, code) in cell.components(separatedBy: "`").enumerated() where i % 2 == 1 {
+                let word = code.split(separator: " ").first.map(String.init) ?? ""
+                if word.first?.isLowercase == true, word.allSatisfy({ $0.isLowercase || $0 == "-" }) {
+                    documented.insert(word)
+                }
+            }
+        }
+        let topLevel = Set(try commandPaths().filter { $0.count == 1 }.map { $0[0] })
+        XCTAssertEqual(topLevel.subtracting(documented), [], "commands missing from the README's table")
+        XCTAssertEqual(documented.subtracting(topLevel), [], "the README's table names commands pvec does not have")
+    }
     func testVectorTakesName() throws {
         try makeToyRegistry(prompts: ["a", "b"])
         let v = try json("vector", "--tuned", "a", "--init", "i", "--name", "a-tau") as! [String: Any]

@@ -4,6 +4,7 @@ import PVecOps
 extension PVec {
     struct Add: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "add",
             abstract: "Add task prompt vectors: lambda * sum(tau_i), optionally onto an init.",
             discussion: """
             A prompt with a recorded init stands for its vector (derived and stored on \

@@ -6,6 +6,7 @@ import PVecTrain
 extension PVec {
     struct Attempt: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "attempt",
             abstract: "Train an ATTEMPT mixture: a target prompt and an attention module over frozen source prompts.",
             discussion: """
             Asai et al. 2022. Each input gets P_t + Σ_j a_j P_j, with attention a from \

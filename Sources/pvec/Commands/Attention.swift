@@ -6,6 +6,7 @@ import PVecTrain
 extension PVec {
     struct Attention: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "attention",
             abstract: "Show an ATTEMPT mixture's mean attention per source prompt on a dataset.",
             discussion: """
             Runs the mixture over the data (nothing is stored) and prints the mean \

@@ -5,6 +5,7 @@ import PVecStore
 extension PVec {
     struct Audit: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "audit",
             abstract: "Show the hash-chained audit log, or verify the chain.",
             discussion: "Example: pvec audit mnli    pvec audit verify",
             subcommands: [History.self, Check.self], defaultSubcommand: History.self)

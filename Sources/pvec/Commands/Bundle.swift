@@ -6,6 +6,7 @@ import PVecStore
 extension PVec {
     struct Bundle: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "bundle",
             abstract: "Write artifacts with their lineage to one file, or import such a file.",
             discussion: "Example: pvec bundle create mnli.pvb mnli    pvec bundle import mnli.pvb --prefix team-a/",
             subcommands: [Create.self, Import.self])
@@ -15,6 +16,7 @@ extension PVec {
 extension PVec.Bundle {
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "create",
             abstract: "Write the named artifacts, their lineage, blobs, signatures and names to a bundle file.",
             discussion: "Example: pvec bundle create out.pvb mnli qnli")
 
@@ -40,6 +42,7 @@ extension PVec.Bundle {
 
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "import",
             abstract: "Check every entry and signature of a bundle, then import it all at once.",
             discussion: "Nothing is imported when any entry is bad. Example: pvec bundle import mnli.pvb --prefix team-a/")
 

@@ -6,6 +6,7 @@ import PVecStore
 extension PVec {
     struct Clone: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "clone",
             abstract: "Make a new registry in DIR holding every name of a server, with remote 'origin'.",
             discussion: """
             Example: pvec clone http://127.0.0.1:8080 ./mirror --token-file read.token

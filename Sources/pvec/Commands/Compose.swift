@@ -6,6 +6,7 @@ import PVecTrain
 extension PVec {
     struct Compose: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "compose",
             abstract: "Fit one weight per task vector on a few target examples: P = init + sum(w_i * tau_i).",
             discussion: """
             The backbone, the init and the vectors stay frozen; only the weights learn, by \

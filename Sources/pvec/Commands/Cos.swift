@@ -7,6 +7,7 @@ import PVecStore
 extension PVec {
     struct Cos: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "cos",
             abstract: "Cosine similarity of flattened vectors (or prompts).",
             discussion: """
             Prompts with a recorded init are compared as their task vectors unless \

@@ -6,6 +6,7 @@ import PVecTrain
 extension PVec {
     struct Demo: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "demo",
             abstract: "Train source prompts, add their task vectors, and start a new task from the registry.",
             discussion: """
             Uses the real sentiment tasks that scripts/fetch-data builds (movie, amazon \

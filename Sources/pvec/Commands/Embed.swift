@@ -5,6 +5,7 @@ import PVecStore
 extension PVec {
     struct Embed: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "embed",
             abstract: "Print backbone sentence embeddings (mean-pooled, L2-normalised).",
             discussion: """
             Matches sentence-transformers' all-MiniLM-L6-v2 output. With --file, one \

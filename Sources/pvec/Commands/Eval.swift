@@ -6,6 +6,7 @@ import PVecTrain
 extension PVec {
     struct Eval: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "eval",
             abstract: "Score a prompt on a labelled dataset and store the evaluation.",
             discussion: """
             Reports accuracy, macro-F1 and per-class counts; the evaluation is stored \

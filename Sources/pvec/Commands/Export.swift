@@ -26,6 +26,7 @@ enum WrittenDType: String, CaseIterable, ExpressibleByArgument {
 extension PVec {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "export",
             abstract: "Write an artifact's tensor as safetensors, .npy or a PEFT adapter directory.",
             discussion: """
             A PEFT export (a directory) is what PeftModel.from_pretrained loads: the \

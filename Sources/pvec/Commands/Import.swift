@@ -6,6 +6,7 @@ import PVecStore
 extension PVec {
     struct Import: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "import",
             abstract: "Import a prompt from safetensors, .npy or a PEFT prompt-tuning adapter.",
             discussion: """
             A directory is read as a PEFT adapter (adapter_config.json + \

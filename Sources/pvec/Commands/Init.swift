@@ -4,6 +4,7 @@ import PVecStore
 extension PVec {
     struct Init: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "init",
             abstract: "Create an empty registry (safe to run on an existing one).")
 
         @OptionGroup var global: GlobalOptions

@@ -6,6 +6,7 @@ import PVecStore
 extension PVec {
     struct Key: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "key",
             abstract: "Make and list Ed25519 signing keys (kept in $PVEC_KEYS, else ~/.config/pvec/keys).",
             discussion: "Example: pvec key generate --name alice",
             subcommands: [Generate.self, List.self])
@@ -15,6 +16,7 @@ extension PVec {
 extension PVec.Key {
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "generate",
             abstract: "Make a signing key pair and print its public key.",
             discussion: "The private key file is created with mode 0600 and never enters a registry.")
 
@@ -34,7 +36,9 @@ extension PVec.Key {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List signing keys and their public keys.")
+        static let configuration = CommandConfiguration(
+            commandName: "list",
+            abstract: "List signing keys and their public keys.")
 
         @OptionGroup var global: GlobalOptions
 

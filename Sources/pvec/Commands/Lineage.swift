@@ -6,6 +6,7 @@ import PVecStore
 extension PVec {
     struct Lineage: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "lineage",
             abstract: "Print where an artifact came from: its parents down to the roots.",
             discussion: "Example: pvec lineage nli    pvec lineage nli --dot | dot -Tsvg > nli.svg")
 

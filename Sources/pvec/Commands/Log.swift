@@ -4,6 +4,7 @@ import PVecStore
 extension PVec {
     struct Log: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "log",
             abstract: "Show the history of changes to names and tags, newest first.",
             discussion: "Example: pvec log --limit 20")
 

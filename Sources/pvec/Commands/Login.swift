@@ -6,6 +6,7 @@ import PVecStore
 extension PVec {
     struct Login: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "login",
             abstract: "Save a username and password for an OCI registry, after checking them there.",
             discussion: """
             The password is read from standard input (never from an argument): with --password-stdin \
@@ -74,6 +75,7 @@ extension PVec {
 
     struct Logout: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "logout",
             abstract: "Remove the saved login of an OCI registry.",
             discussion: """
             Removes the auths entry of HOST from $DOCKER_CONFIG/config.json (else ~/.docker/config.json), \

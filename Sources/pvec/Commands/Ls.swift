@@ -4,6 +4,7 @@ import PVecStore
 extension PVec {
     struct Ls: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "ls",
             abstract: "List artifacts, filtered by kind, backbone or tag.",
             discussion: "Example: pvec ls --kind vector --tag stable")
 

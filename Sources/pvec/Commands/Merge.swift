@@ -5,6 +5,7 @@ import PVecOps
 extension PVec {
     struct Merge: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "merge",
             abstract: "Merge task prompt vectors (or prompts) with a recorded recipe.",
             discussion: """
             A prompt with a recorded init stands for its task vector tau, except in \

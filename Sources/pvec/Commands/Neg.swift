@@ -4,6 +4,7 @@ import PVecOps
 extension PVec {
     struct Neg: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "neg",
             abstract: "Negate a task prompt vector.",
             discussion: "Example: pvec neg toxic --name anti-toxic")
 

@@ -5,6 +5,7 @@ import PVecStore
 extension PVec {
     struct Norm: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "norm",
             abstract: "L2 norm of flattened vectors (or prompts with --raw).",
             discussion: "Example: pvec norm mnli qnli")
 

@@ -6,6 +6,7 @@ import PVecStore
 extension PVec {
     struct Pull: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "pull",
             abstract: "Fetch names and their lineage from a remote; only objects missing here move.",
             discussion: "Every object is checked against its id on arrival. Example: pvec pull hub team-a/mnli")
 

@@ -6,6 +6,7 @@ import PVecStore
 extension PVec {
     struct Push: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "push",
             abstract: "Send names and their lineage to a remote; only objects it lacks move.",
             discussion: """
             A name moves only if the server still has what this registry last saw there; \

@@ -6,6 +6,7 @@ import PVecStore
 extension PVec {
     struct Remote: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "remote",
             abstract: "Add and list registry servers to push to and pull from.",
             discussion: """
             Example: pvec remote add hub http://127.0.0.1:8080 --token-file team-a.token (a `pvec serve` server)
@@ -17,7 +18,9 @@ extension PVec {
 
 extension PVec.Remote {
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Add a remote registry server.")
+        static let configuration = CommandConfiguration(
+            commandName: "add",
+            abstract: "Add a remote registry server.")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "A name for the remote.") var name: String
@@ -66,7 +69,7 @@ extension PVec.Remote {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List remotes.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List remotes.")
 
         @OptionGroup var global: GlobalOptions
 

@@ -4,6 +4,7 @@ import PVecOps
 extension PVec {
     struct Scale: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "scale",
             abstract: "Scale a task prompt vector by a factor.",
             discussion: "Example: pvec scale mnli --by 0.5 --name half-mnli")
 

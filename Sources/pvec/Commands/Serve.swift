@@ -6,6 +6,7 @@ import PVecStore
 extension PVec {
     struct Serve: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "serve",
             abstract: "Serve the registry over HTTP to other pvec registries (push, pull, clone).",
             discussion: """
             Prints "listening on http://HOST:PORT" once bound (port 0 picks a free \

@@ -5,6 +5,7 @@ import PVecStore
 extension PVec {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "show",
             abstract: "Show an artifact's manifest, names, tags, children and evaluations.",
             discussion: """
             --attention (with --task and --data) also runs an ATTEMPT mixture over the \

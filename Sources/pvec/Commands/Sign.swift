@@ -6,6 +6,7 @@ import PVecStore
 extension PVec {
     struct Sign: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "sign",
             abstract: "Sign an artifact's manifest id (and so its whole lineage) with your key.",
             discussion: "Example: pvec sign mnli --key alice")
 

@@ -6,6 +6,7 @@ import PVecStore
 extension PVec {
     struct Similar: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "similar",
             abstract: "Rank registry prompts or vectors by cosine similarity.",
             discussion: """
             Candidates share the artifact's backbone and shape. --by prompt (default for \

@@ -4,6 +4,7 @@ import PVecOps
 extension PVec {
     struct Sub: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "sub",
             abstract: "Subtract task prompt vectors: tau_a - tau_b.",
             discussion: "Example: pvec sub movie amazon --name movie-minus-amazon")
 

@@ -4,6 +4,7 @@ import PVecStore
 extension PVec {
     struct Tag: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "tag",
             abstract: "Attach a tag to an artifact.",
             discussion: "Example: pvec tag mnli stable")
 

@@ -6,6 +6,7 @@ import PVecStore
 extension PVec {
     struct Token: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "token",
             abstract: "Create, list and revoke bearer tokens for this registry's server.",
             discussion: """
             Scopes, exactly (case matters, nothing else is a scope):
@@ -24,6 +25,7 @@ extension PVec {
 extension PVec.Token {
     struct Create: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "create",
             abstract: "Create a token and print it (only its hash is kept).",
             discussion: "Scopes: read, write:*, write:P (P and P/...), write:P/ (P/... only); see `pvec token --help`.")
 
@@ -58,6 +60,7 @@ extension PVec.Token {
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "list",
             abstract: "List tokens: id, holder, status, scopes, dates (never secrets or their hashes).")
 
         @OptionGroup var global: GlobalOptions
@@ -87,6 +90,7 @@ extension PVec.Token {
 
     struct Revoke: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "revoke",
             abstract: "Revoke a token for good: the server refuses it from its next request on.",
             discussion: "ID is the 16-hex id `pvec token list` shows (the part after pvec_ in the token).")
 

@@ -7,6 +7,7 @@ import PVecTrain
 extension PVec {
     struct Train: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "train",
             abstract: "Tune a soft prompt on the frozen backbone and record init, prompt and vector.",
             discussion: """
             Stores NAME (the tuned prompt), NAME.init (its seeded init, or the --init \

@@ -5,6 +5,7 @@ import PVecStore
 extension PVec {
     struct Trust: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "trust",
             abstract: "Trust public keys as speaking for a team, and list them.",
             discussion: "Example: pvec trust add ed25519:AbC... --as team-a",
             subcommands: [Add.self, Remove.self, List.self])
@@ -13,7 +14,9 @@ extension PVec {
 
 extension PVec.Trust {
     struct Add: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Trust a public key as a team's.")
+        static let configuration = CommandConfiguration(
+            commandName: "add",
+            abstract: "Trust a public key as a team's.")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The public key, ed25519:<base64>, as `pvec key generate` prints it.") var publicKey: String
@@ -31,7 +34,9 @@ extension PVec.Trust {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Stop trusting a public key.")
+        static let configuration = CommandConfiguration(
+            commandName: "remove",
+            abstract: "Stop trusting a public key.")
 
         @OptionGroup var global: GlobalOptions
         @Argument(help: "The public key, ed25519:<base64>, as `pvec trust list` prints it.") var publicKey: String
@@ -50,7 +55,7 @@ extension PVec.Trust {
     }
 
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List trusted keys.")
+        static let configuration = CommandConfiguration(commandName: "list", abstract: "List trusted keys.")
 
         @OptionGroup var global: GlobalOptions
 

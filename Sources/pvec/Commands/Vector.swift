@@ -4,6 +4,7 @@ import PVecOps
 extension PVec {
     struct Vector: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "vector",
             abstract: "Record the task prompt vector tau = tuned - init, with lineage to both.",
             discussion: """
             Without --name the vector is stored by id only (a prompt with a recorded init \

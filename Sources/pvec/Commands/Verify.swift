@@ -6,6 +6,7 @@ import PVecStore
 extension PVec {
     struct Verify: ParsableCommand {
         static let configuration = CommandConfiguration(
+            commandName: "verify",
             abstract: "Re-hash objects and recompute derived artifacts and seeded inits bit for bit.",
             discussion: """
                 Exits non-zero when anything is wrong. With --repair, first rebuilds the catalog from the \
