@@ -62,55 +62,48 @@ extension Registry {
         }
     }
 
-    /// The DAG of `id` and all its ancestors, walked by a recursive query over the edges.
+    /// The DAG of `id` and all its ancestors, from one recursive walk over the edges.
     ///
-    /// Ancestors missing from the catalog appear in `edges` but not in `nodes`.
+    /// One statement returns a row per (artifact, parent edge), nearest the root first, each
+    /// with the artifact's kind, op and names: no manifest is decoded and the ancestry is
+    /// walked once. Ancestors missing from the catalog appear in `edges` but not in `nodes`.
     /// - Throws: `StoreError.unknownName` if `id` is not in the catalog.
     public func lineage(of id: ArtifactID) throws -> LineageGraph {
-        let (rows, nameRows, edgeRows, depth) = try catalogRead { db in
-            guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM artifacts WHERE id = ?)", arguments: [id.hex]) == true else {
-                throw StoreError.unknownName(id.hex)
-            }
-            let ancestry = """
+        try catalogRead { db in
+            // Names hold no newline (RefName), so one joined column carries them all.
+            let rows = try Row.fetchCursor(db.cachedStatement(sql: """
                 WITH RECURSIVE ancestry(id, depth) AS (
                     SELECT ?, 0
                     UNION
                     SELECT e.parent, a.depth + 1 FROM edges e JOIN ancestry a ON e.child = a.id
-                )
-                """
-            let depthRows = try Row.fetchAll(db, sql: ancestry + " SELECT id, min(depth) AS depth FROM ancestry GROUP BY id",
-                                             arguments: [id.hex])
-            var depth: [String: Int] = [:]
-            for r in depthRows { depth[r["id"]] = r["depth"] }
-            // The ancestry again in each query (no list of ids as parameters: a graph may be
-            // larger than SQLite's parameter limit).
-            let nodes = try Row.fetchAll(db, sql: ancestry + " SELECT id, kind, recipe_op FROM artifacts WHERE id IN (SELECT id FROM ancestry)",
-                                         arguments: [id.hex])
-            let names = try Row.fetchAll(db, sql: ancestry + " SELECT id, name FROM refs WHERE id IN (SELECT id FROM ancestry) ORDER BY name",
-                                         arguments: [id.hex])
-            let edges = try Row.fetchAll(db, sql: ancestry + """
-                 SELECT child, parent, role, position FROM edges WHERE child IN (SELECT id FROM ancestry)
-                """, arguments: [id.hex])
-            return (nodes, names, edges, depth)
+                ),
+                nodes(id, depth) AS (SELECT id, min(depth) FROM ancestry GROUP BY id)
+                SELECT n.id, a.kind, a.recipe_op, e.parent, e.role,
+                       (SELECT group_concat(r.name, char(10)) FROM refs r WHERE r.id = n.id) AS names
+                FROM nodes n
+                LEFT JOIN artifacts a ON a.id = n.id
+                LEFT JOIN edges e ON e.child = n.id
+                ORDER BY n.depth, n.id, e.position
+                """), arguments: [id.hex])
+            var nodes: [ArtifactID: LineageGraph.Node] = [:]
+            var edges: [(child: ArtifactID, parent: ArtifactID, role: ParentRole)] = []
+            var previous: String?
+            var rootInCatalog = false
+            while let r = try rows.next() {
+                let hex: String = r[0]
+                let child = ArtifactID(unchecked: hex)
+                if hex == id.hex, (r[1] as String?) != nil { rootInCatalog = true }
+                if hex != previous, let kindText: String = r[1], let kind = ArtifactKind(rawValue: kindText) {
+                    let names = (r[5] as String?)?.split(separator: "\n").map(String.init).sorted() ?? []
+                    nodes[child] = LineageGraph.Node(kind: kind, op: r[2] ?? "", names: names)
+                }
+                previous = hex
+                if let parent: String = r[3], let role = ParentRole(rawValue: r[4]) {
+                    edges.append((child: child, parent: ArtifactID(unchecked: parent), role: role))
+                }
+            }
+            guard rootInCatalog else { throw StoreError.unknownName(id.hex) }
+            return LineageGraph(root: id, nodes: nodes, edges: edges)
         }
-        var names: [String: [String]] = [:]
-        for r in nameRows { names[r["id"], default: []].append(r["name"]) }
-        var nodes: [ArtifactID: LineageGraph.Node] = [:]
-        for r in rows {
-            let hex: String = r["id"]
-            guard let kind = ArtifactKind(rawValue: r["kind"]) else { continue }
-            nodes[ArtifactID(unchecked: hex)] = LineageGraph.Node(kind: kind, op: r["recipe_op"], names: names[hex] ?? [])
-        }
-        let sorted = edgeRows.sorted { a, b in
-            let da = depth[a["child"] as String] ?? 0, dbb = depth[b["child"] as String] ?? 0
-            if da != dbb { return da < dbb }
-            if (a["child"] as String) != (b["child"] as String) { return (a["child"] as String) < (b["child"] as String) }
-            return (a["position"] as Int) < (b["position"] as Int)
-        }
-        let edges = sorted.compactMap { r -> (child: ArtifactID, parent: ArtifactID, role: ParentRole)? in
-            guard let role = ParentRole(rawValue: r["role"]) else { return nil }
-            return (child: ArtifactID(unchecked: r["child"]), parent: ArtifactID(unchecked: r["parent"]), role: role)
-        }
-        return LineageGraph(root: id, nodes: nodes, edges: edges)
     }
 }
