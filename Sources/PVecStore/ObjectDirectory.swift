@@ -15,6 +15,8 @@ struct ObjectDirectory: Sendable {
     let base: URL
 
     static let tempPrefix = "tmp_"
+    /// Files a group write keeps open before it fsyncs and closes them.
+    static let maxOpenFiles = 256
 
     func url(for hex: String) -> URL {
         base.appendingPathComponent(String(hex.prefix(2)), isDirectory: true)
@@ -53,7 +55,8 @@ struct ObjectDirectory: Sendable {
     }
 
     /// Writes several objects with one fsync pass: every temp file is written, then each is
-    /// fsynced, then all are renamed into place, then each folder involved is fsynced once.
+    /// fsynced, then all are renamed into place, then each folder involved is fsynced once,
+    /// as is each parent of a folder made here (`objects/` once, not once per new `ab/`).
     /// Objects already present (or listed twice) are written once or not at all.
     ///
     /// Every object is durable when this returns. If a write or fsync fails, every temp file
@@ -63,11 +66,18 @@ struct ObjectDirectory: Sendable {
     @discardableResult
     static func writeGroup(_ objects: [PendingObject]) throws -> Int {
         var seen: Set<String> = []
-        var todo: [(final: URL, temp: URL, fd: Int32)] = []
+        var todo: [(final: URL, temp: URL)] = []
+        // Files still open: written, not yet fsynced. At most `maxOpenFiles` at a time, so a
+        // pull of thousands of objects stays far below a 1024-descriptor limit.
+        var unsynced: [(temp: URL, fd: Int32)] = []
         var folders: [String: URL] = [:]
-        defer { for t in todo where t.fd >= 0 { close(t.fd) } }
-        func discard() {
-            for t in todo { _ = unlink(t.temp.path) }
+        defer { for f in unsynced { close(f.fd) } }
+        func syncOpenFiles() throws {
+            while let f = unsynced.last {
+                guard fsync(f.fd) == 0 else { throw FileIO.error(errno, f.temp, "fsync") }
+                close(f.fd)
+                unsynced.removeLast()
+            }
         }
         do {
             for o in objects {
@@ -75,21 +85,21 @@ struct ObjectDirectory: Sendable {
                 guard seen.insert(final.path).inserted, !o.directory.contains(o.hex) else { continue }
                 let folder = final.deletingLastPathComponent()
                 if folders[folder.path] == nil {
-                    // A folder made here is fsynced into its parent by makeDirectory.
-                    try FileIO.makeDirectory(folder, syncParent: true)
+                    // A folder made here is fsynced into its parent with the others, below.
+                    for parent in try FileIO.makeDirectory(folder, syncParent: false) { folders[parent.path] = parent }
                     folders[folder.path] = folder
                 }
                 let temp = folder.appendingPathComponent("\(tempPrefix)\(getpid())_\(UInt64.random(in: 0...UInt64.max))")
                 let fd = open(temp.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o444)
                 guard fd >= 0 else { throw FileIO.error(errno, temp, "create") }
-                todo.append((final, temp, fd))
+                todo.append((final, temp))
+                unsynced.append((temp, fd))
                 try FileIO.writeAll(fd, o.bytes, temp)
+                if unsynced.count >= Self.maxOpenFiles { try syncOpenFiles() }
             }
-            for t in todo {
-                guard fsync(t.fd) == 0 else { throw FileIO.error(errno, t.temp, "fsync") }
-            }
+            try syncOpenFiles()
         } catch {
-            discard()
+            for t in todo { _ = unlink(t.temp.path) }
             throw error
         }
         for (k, t) in todo.enumerated() {
@@ -187,20 +197,25 @@ enum FileIO {
     }
 
     /// mkdir -p; fsyncs the parent of each folder it creates so the new entry is durable.
-    static func makeDirectory(_ url: URL, syncParent: Bool) throws {
+    /// With `syncParent` false nothing is fsynced and the parents to fsync are returned
+    /// instead (a group write fsyncs each of them once, after its renames).
+    @discardableResult
+    static func makeDirectory(_ url: URL, syncParent: Bool) throws -> [URL] {
         var isDir: ObjCBool = false
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isDir) {
             guard isDir.boolValue else {
                 throw StoreError.notWritable(path: url.path, reason: "a file is in the way where a folder should be")
             }
-            return
+            return []
         }
         let parent = url.deletingLastPathComponent()
-        if parent.path != url.path { try makeDirectory(parent, syncParent: syncParent) }
+        var unsynced: [URL] = []
+        if parent.path != url.path { unsynced = try makeDirectory(parent, syncParent: syncParent) }
         if mkdir(url.path, 0o755) != 0 && errno != EEXIST {
             throw error(errno, url, "mkdir")
         }
-        if syncParent { try syncDirectory(parent) }
+        if syncParent { try syncDirectory(parent) } else { unsynced.append(parent) }
+        return unsynced
     }
 
     /// Creates a new file (O_EXCL), writes everything and fsyncs it.

@@ -166,4 +166,34 @@ final class WriteBatchTests: XCTestCase {
         XCTAssertEqual(try dst.resolve("a"), a)
         XCTAssertEqual(try dst.checkIntegrity(), [])
     }
+
+    /// A group of thousands of objects (a large pull) keeps a bounded number of files open:
+    /// under a descriptor limit well below the group's size, every object is still written.
+    func testAGroupLargerThanTheDescriptorLimitIsWritten() throws {
+        let dir = try TempDir()
+        let objects = ObjectDirectory(base: dir.url.appendingPathComponent("objects"))
+        let pending = (0..<1_000).map { k -> ObjectDirectory.PendingObject in
+            let bytes = Array("object \(k)".utf8)
+            return .init(directory: objects, hex: Digest.sha256Hex(bytes), bytes: bytes)
+        }
+        let inUse = try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
+        var saved = rlimit()
+        XCTAssertEqual(getrlimit(Int32(RLIMIT_NOFILE.rawValue), &saved), 0)
+        var low = saved
+        low.rlim_cur = rlim_t(inUse + ObjectDirectory.maxOpenFiles + 64)
+        XCTAssertLessThan(Int(low.rlim_cur), pending.count, "the limit must be below the group's size")
+        XCTAssertEqual(setrlimit(Int32(RLIMIT_NOFILE.rawValue), &low), 0)
+        let written: Int
+        do {
+            defer { _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &saved) }
+            written = try ObjectDirectory.writeGroup(pending)
+        }
+        XCTAssertEqual(written, pending.count)
+        for p in pending {
+            XCTAssertEqual(try objects.read(p.hex), p.bytes)
+        }
+        let leftovers = try FileManager.default.subpathsOfDirectory(atPath: objects.base.path)
+            .filter { $0.contains(ObjectDirectory.tempPrefix) }
+        XCTAssertEqual(leftovers, [], "no temp file is left")
+    }
 }
