@@ -431,14 +431,12 @@ enum OCIRemote {
             signatures.append(s)
         }
         let manifestBytes = fetched.with { got in todo.compactMap { got[$0.id] } }
-        let blobs = verified.with { $0 }
-        try RemoteSync.parallel(Array(blobs.keys), width: streams) { b in
-            if let raw = blobs[b] { try registry.putCanonicalBlob(raw, as: b) }
-        }
+        // Blobs go in with the manifests: one group write (one fsync pass) and one transaction.
+        let blobs = verified.with { $0 }.sorted { $0.key.hex < $1.key.hex }.map { IncomingBlob.canonical($0.key, $0.value) }
         report.blobs = blobs.count
         report.manifests = manifestBytes.count
         report.bytes = counter.bytes
-        try registry.receive(IncomingBatch(manifests: manifestBytes, refs: refs, signatures: signatures),
+        try registry.receive(IncomingBatch(manifests: manifestBytes, refs: refs, signatures: signatures, blobs: blobs),
                              source: "remote:\(name)", command: command)
         for (n, id, _) in wanted {
             report.names.append((n, id, local[n] != id))
