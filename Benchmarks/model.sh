@@ -19,6 +19,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 SCRATCH=${SCRATCH:-.build-jax}
+# Extra `swift build` flags, e.g. "--static-swift-stdlib" to reuse the shipped build.
+read -r -a BUILD_FLAGS <<< "${BUILD_FLAGS:-}"
 DATA=${DATA:-/tmp/pvec-bench-model}
 ROUNDS=${ROUNDS:-3}
 STEPS=${STEPS:-10}
@@ -38,9 +40,9 @@ fi
 PY="$VENV/bin/python"
 
 echo "== build (release, --scratch-path $SCRATCH)" >&2
-swift build -c release --scratch-path "$SCRATCH" --product pvec-bench >&2
-swift build -c release --scratch-path "$SCRATCH" --product pvec >&2
-BIN="$(swift build -c release --scratch-path "$SCRATCH" --show-bin-path)"
+swift build -c release --scratch-path "$SCRATCH" "${BUILD_FLAGS[@]}" --product pvec-bench >&2
+swift build -c release --scratch-path "$SCRATCH" "${BUILD_FLAGS[@]}" --product pvec >&2
+BIN="$(swift build -c release --scratch-path "$SCRATCH" "${BUILD_FLAGS[@]}" --show-bin-path)"
 RUN=(taskset -c "$CPUS")
 
 mkdir -p "$DATA"

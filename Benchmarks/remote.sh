@@ -104,10 +104,10 @@ rate() { python3 -c "print(f'{$1 / 1e6 / $2:.1f}')"; }
 cat > "$RESULTS" <<MD
 # Issue 5 benchmarks: publishing over loopback
 
-Machine: 2 cores shared with other work, loopback only; release build. Run with
+Machine: 2 cores, loopback only; release build. Run with
 \`Benchmarks/remote.sh\` (N=$N prompts of ${ROWS}x${WIDTH} F32, $CLIENTS clients for ${LOAD_SECONDS} s).
-Raw bytes are the float data (N x rows x width x 4); pvec moves blobs as stored (byte-shuffled
-deflate), so the wire carries fewer bytes than that. MB/s is raw MB over wall time, which is
+Raw bytes are the float data (N x rows x width x 4); pvec moves blobs as stored (PVB1: deflated
+only where that saves a quarter of the bytes, so random prompts travel raw). MB/s is raw MB over wall time, which is
 what a user waits for; every object is fsynced on arrival and re-hashed on both sides.
 
 | what | time (s) | bytes moved | raw MB/s |
@@ -127,8 +127,8 @@ manifest or blob of the $N prompts (GET with a read token):
 | ---: | ---: | ---: | ---: | ---: | ---: | ---: |
 | $CLIENTS | $total | $rps | $p50 | $p99 | $non2xx | $sockerr |
 
-Load average at the end of the run: $load (other work shares the 2 cores, so these are
-floors). Where the time goes, per object: the receiver inflates and re-hashes every blob,
+Load average at the end of the run: $load (if other work shared the 2 cores, these are
+floors). Where the time goes, per object: the receiver decodes and re-hashes every blob,
 writes it to a temp file, fsyncs it, renames it and fsyncs the folder; the server also runs one
 SQLite transaction per manifest (index row, pin, audit entry) and one per name moved (each
 name is a compare-and-swap request). \`cp\` does none of that. The second push asks the

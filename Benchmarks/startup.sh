@@ -6,13 +6,15 @@
 #
 #   Benchmarks/startup.sh            # 200 runs per case
 #   RUNS=50 SHARED=1 Benchmarks/startup.sh
+#   SCRATCH=.build-bench RUNS=100 Benchmarks/startup.sh   # reuse a static release build there
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS=${RUNS:-200}
 OUT=${OUT:-/tmp/pvec-bench-startup}
 RESULTS=${RESULTS:-Benchmarks/results-issue13-startup.md}
-swift build -c release --static-swift-stdlib --scratch-path .build-static --product pvec >&2
-STATIC=.build-static/release/pvec
+SCRATCH=${SCRATCH:-.build-static}
+swift build -c release --static-swift-stdlib --scratch-path "$SCRATCH" --product pvec >&2
+STATIC=$SCRATCH/release/pvec
 DYNAMIC=""
 if [ "${SHARED:-0}" = 1 ]; then
     swift build -c release --scratch-path .build-bench --product pvec >&2
