@@ -73,11 +73,9 @@ struct ObjectDirectory: Sendable {
         var folders: [String: URL] = [:]
         defer { for f in unsynced { close(f.fd) } }
         func syncOpenFiles() throws {
-            while let f = unsynced.last {
-                guard fsync(f.fd) == 0 else { throw FileIO.error(errno, f.temp, "fsync") }
-                close(f.fd)
-                unsynced.removeLast()
-            }
+            try FileIO.syncAll(unsynced)
+            for f in unsynced { close(f.fd) }
+            unsynced.removeAll()
         }
         do {
             for o in objects {
@@ -241,6 +239,33 @@ enum FileIO {
         }
     }
 
+    /// fsyncs every file, several at a time: the file system commits concurrent fsyncs
+    /// together (8 in flight take half the time of one after another here). Throws for the
+    /// first file, in order, whose fsync failed, after all have finished.
+    static func syncAll(_ files: [(temp: URL, fd: Int32)], threads: Int = 8) throws {
+        let width = min(threads, files.count)
+        if width <= 2 {
+            for f in files where fsync(f.fd) != 0 { throw error(errno, f.temp, "fsync") }
+            return
+        }
+        let failures = SyncFailures(count: files.count)
+        let group = DispatchGroup()
+        let fds = files.map(\.fd)
+        for w in 0..<width {
+            group.enter()
+            // Threads, not concurrentPerform: fsync blocks, and concurrentPerform runs one
+            // item per core.
+            Thread {
+                for i in stride(from: w, to: fds.count, by: width) where fsync(fds[i]) != 0 {
+                    failures.record(i, errno)
+                }
+                group.leave()
+            }.start()
+        }
+        group.wait()
+        if let (i, code) = failures.first { throw error(code, files[i].temp, "fsync") }
+    }
+
     /// Appends a line with O_APPEND and fsyncs it (the ref log).
     static func appendLine(_ bytes: [UInt8], to url: URL) throws {
         let fd = open(url.path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
@@ -323,5 +348,26 @@ enum FileIO {
         }
         defer { flock(fd, LOCK_UN) }
         return try body()
+    }
+}
+
+/// The errno of each failed fsync of a `FileIO.syncAll`, by index.
+private final class SyncFailures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var codes: [Int: Int32] = [:]
+
+    init(count: Int) { codes.reserveCapacity(min(count, 16)) }
+
+    func record(_ index: Int, _ code: Int32) {
+        lock.lock()
+        codes[index] = code
+        lock.unlock()
+    }
+
+    /// The failure of the lowest index.
+    var first: (Int, Int32)? {
+        lock.lock()
+        defer { lock.unlock() }
+        return codes.min { $0.key < $1.key }.map { ($0.key, $0.value) }
     }
 }

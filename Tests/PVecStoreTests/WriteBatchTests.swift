@@ -196,4 +196,26 @@ final class WriteBatchTests: XCTestCase {
             .filter { $0.contains(ObjectDirectory.tempPrefix) }
         XCTAssertEqual(leftovers, [], "no temp file is left")
     }
+
+    /// fsyncs run several at a time; a failure is reported for the first failing file in
+    /// order, whichever thread saw it, after the others finished.
+    func testSyncAllReportsTheFirstFailingFile() throws {
+        let dir = try TempDir()
+        var files: [(temp: URL, fd: Int32)] = []
+        for k in 0..<12 {
+            let url = dir.url.appendingPathComponent("f\(k)")
+            let fd = open(url.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+            XCTAssertGreaterThanOrEqual(fd, 0)
+            files.append((url, fd))
+        }
+        defer { for f in files { close(f.fd) } }
+        XCTAssertNoThrow(try FileIO.syncAll(files))
+        // A descriptor that is not open fails its fsync (EBADF); two of them, the lower wins.
+        var broken = files
+        broken[9].fd = -1
+        broken[5].fd = -1
+        XCTAssertThrowsError(try FileIO.syncAll(broken)) { error in
+            XCTAssertTrue(String(describing: error).contains("f5"), "\(error)")
+        }
+    }
 }
