@@ -16,6 +16,14 @@ public enum CompositionWeights: Sendable, Hashable {
         }
     }
 
+    /// The same layout (per source, or per row with the same row count) holding `values`.
+    public func with(values: [Float]) -> CompositionWeights {
+        switch self {
+        case .perSource: return .perSource(values)
+        case .perRow(_, let rows): return .perRow(values, rows: rows)
+        }
+    }
+
     /// The weight of vector `i` at row `r`.
     @inline(__always)
     func weight(_ i: Int, row r: Int) -> Float {

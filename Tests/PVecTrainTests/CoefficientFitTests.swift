@@ -49,12 +49,7 @@ final class CoefficientFitTests: XCTestCase {
             func moved(_ delta: Float) throws -> Double {
                 var v = w.values
                 v[i] += delta
-                let ww: CompositionWeights
-                switch w {
-                case .perSource: ww = .perSource(v)
-                case .perRow(_, let rows): ww = .perRow(v, rows: rows)
-                }
-                return Double(try f.loss(initial, taus, ww, tokens, labels))
+                return Double(try f.loss(initial, taus, w.with(values: v), tokens, labels))
             }
             let fd = (try moved(h) - moved(-h)) / Double(2 * h)
             maxdiff = max(maxdiff, abs(fd - Double(analytic[i])))

@@ -101,16 +101,10 @@ struct CoefficientFitter {
         var params = [LearnedParameter("weights", Tensor(shape: [start.values.count], scalars: start.values),
                                        learningRate: config.learningRate, weightDecay: 0)]
         var order = BatchOrder(count: tokens.count, seed: config.seed, batchSize: max(1, config.batchSize))
-        func weights(_ v: [Float]) -> CompositionWeights {
-            switch start {
-            case .perSource: return .perSource(v)
-            case .perRow(_, let rows): return .perRow(v, rows: rows)
-            }
-        }
         let losses = try runSteps(total: total, config: config, params: &params, examplesPerStep: config.batchSize,
                                   progress: progress) { step, p in
             let picks = order.batch(step: step)
-            let w = weights(p[0].value.scalars)
+            let w = start.with(values: p[0].value.scalars)
             let prompt = try TaskVector.composed(init: initial, taus: taus, weights: w)
             let f = try model.forward(picks.map { tokens[$0] }, prompt: prompt, normalize: true)
             let (l, dF, _) = try scorer.lossAndGradient(f, labels: picks.map { labels[$0] })
@@ -121,7 +115,7 @@ struct CoefficientFitter {
             p[0].grad = Self.weightGradient(dPrompt: dP, taus: taus, like: w)
             return l
         }
-        return (weights(params[0].value.scalars), losses)
+        return (start.with(values: params[0].value.scalars), losses)
     }
 
     /// (1+1)-ES with the one-fifth success rule: each step tries w + σ·z (z standard normal,
@@ -137,12 +131,7 @@ struct CoefficientFitter {
         let started = Date()
         let grow: Float = 1.5, shrink = Float(pow(1.5, -0.25))
         for s in 0..<total {
-            let trial = best.values.map { $0 + step * Self.gaussian(&rng) }
-            let w: CompositionWeights
-            switch start {
-            case .perSource: w = .perSource(trial)
-            case .perRow(_, let rows): w = .perRow(trial, rows: rows)
-            }
+            let w = start.with(values: best.values.map { $0 + step * Self.gaussian(&rng) })
             let l = try loss(initial, taus, w, tokens, labels)
             if l.isFinite && l < bestLoss {
                 best = w
