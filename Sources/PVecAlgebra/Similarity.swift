@@ -39,15 +39,24 @@ public enum Similarity {
     public static func cosineMatrix(_ tensors: [Tensor], operation: String = "cos --matrix") throws -> Tensor {
         let shape = try commonShape(tensors, operation)
         let n = tensors.count, d = shape.count
-        var x = [Float](repeating: 0, count: n * d)
-        try x.withUnsafeMutableBufferPointer { xb in
-            for (i, t) in tensors.enumerated() {
-                let norm = t.norm
-                if norm == 0 || !norm.isFinite { throw AlgebraError.zeroNorm(operation: operation, index: i) }
-                t.scalars.withUnsafeBufferPointer { tb in
-                    for j in 0..<d { xb[i * d + j] = tb[j] / norm }
+        // Norms on every core, checked in order (the first bad one is reported), then each
+        // normalised row written once into a buffer that is never zero-filled first.
+        let norms = try Parallel.map(n) { tensors[$0].norm }
+        if let i = norms.firstIndex(where: { $0 == 0 || !$0.isFinite }) {
+            throw AlgebraError.zeroNorm(operation: operation, index: i)
+        }
+        let x = [Float](unsafeUninitializedCapacity: n * d) { xb, initialized in
+            // Never empty: a tensor with no elements has norm 0 and was refused above.
+            guard let base = xb.baseAddress else { initialized = 0; return }
+            let rows = UncheckedRows(base: base)
+            Parallel.forEach(n) { i, _ in
+                let norm = norms[i]
+                tensors[i].scalars.withUnsafeBufferPointer { tb in
+                    let row = rows.base + i * d
+                    for j in 0..<d { row[j] = tb[j] / norm }
                 }
             }
+            initialized = n * d
         }
         // X Xᵀ is symmetric: one syrk for the upper triangle, mirrored below.
         var c = [Float](repeating: 0, count: n * n)
@@ -65,4 +74,9 @@ public enum Similarity {
         }
         return Tensor(shape: [n, n], scalars: c)
     }
+}
+
+/// The stacked matrix's base address, shared by the threads that each fill their own rows.
+private struct UncheckedRows: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Float>
 }
