@@ -129,13 +129,25 @@ public enum RemoteSync {
         let manifests = closure.manifests.filter { !registry.hasArtifact($0) }
         let total = blobs.count + manifests.count
         let counter = Counter()
+        // Blobs are stored in groups of about `groupBytes` (checked, then one fsync pass each),
+        // so memory stays bounded however large the pull.
+        let waiting = Locked((blobs: [(id: BlobID, encoded: [UInt8])](), bytes: 0))
+        let takeGroup: @Sendable (Bool) -> [(id: BlobID, encoded: [UInt8])] = { all in
+            waiting.with { w in
+                guard all || w.bytes >= Self.groupBytes else { return [] }
+                defer { w = ([], 0) }
+                return w.blobs
+            }
+        }
         try parallel(blobs) { b in
             let bytes = try client.blob(b)
-            try Registry.checkCanonicalBlob(Registry.checkEncodedBlob(bytes, as: b), as: b)
-            try registry.putEncodedBlob(bytes, as: b)
+            waiting.with { $0.blobs.append((b, bytes)); $0.bytes += bytes.count }
+            let group = takeGroup(false)
+            if !group.isEmpty { try registry.putEncodedBlobs(group) }
             let (n, got) = counter.add(bytes.count)
             progress?("pull", n, total, got)
         }
+        try registry.putEncodedBlobs(takeGroup(true))
         let fetched = Locked([ArtifactID: [UInt8]]())
         try parallel(manifests) { m in
             let bytes = try client.manifest(m)
@@ -146,7 +158,7 @@ public enum RemoteSync {
             progress?("pull", n, total, got)
         }
         // Parents first, as the closure listed them.
-        let manifestBytes = fetched.with { f in manifests.map { f[$0]! } }
+        let manifestBytes = fetched.with { f in manifests.compactMap { f[$0] } }
         report.blobs = blobs.count
         report.manifests = manifests.count
         report.bytes = counter.bytes
@@ -175,6 +187,8 @@ public enum RemoteSync {
     /// Requests in flight at once: enough to hide loopback and fsync latency, few enough not to
     /// crowd a small server.
     static let workers = 4
+    /// Bytes of pulled blobs held before they are written as one group.
+    static let groupBytes = 64 << 20
 
     /// Runs `body` on every item with up to `width` at a time, each on its own thread; rethrows
     /// the first error (the other workers stop taking new items).

@@ -140,6 +140,23 @@ extension Registry {
         return try objects.write(encoded, as: id.hex)
     }
 
+    /// Stores several blobs as a pvec registry sends them (stored bytes, PVB1), with one
+    /// group write: each is decoded, hashed and checked for the canonical layout first (on
+    /// every core), and if any fails nothing is written. Blobs already here are skipped.
+    /// - Returns: how many were written.
+    /// - Throws: `StoreError.hashMismatch` or `.corruptObject` for the first bad blob, in order.
+    @discardableResult
+    public func putEncodedBlobs(_ blobs: [(id: BlobID, encoded: [UInt8])]) throws -> Int {
+        try requireWritable()
+        let todo = blobs.filter { !objects.contains($0.id.hex) }
+        let pending: [ObjectDirectory.PendingObject] = try Parallel.map(todo.count) { k in
+            let (id, encoded) = todo[k]
+            try Self.checkCanonicalBlob(Self.checkEncodedBlob(encoded, as: id), as: id)
+            return .init(directory: objects, hex: id.hex, bytes: encoded)
+        }
+        return try ObjectDirectory.writeGroup(pending)
+    }
+
     /// Decodes stored blob bytes and checks they hash to `id`; returns the canonical bytes.
     ///
     /// - Throws: `StoreError.hashMismatch`.

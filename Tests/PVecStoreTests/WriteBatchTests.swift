@@ -167,6 +167,27 @@ final class WriteBatchTests: XCTestCase {
         XCTAssertEqual(try dst.checkIntegrity(), [])
     }
 
+    /// Pulled blobs stored as a group: all are checked first, one bad blob writes none of
+    /// them, and a good group is written once (a second put writes nothing).
+    func testPutEncodedBlobsChecksAllBeforeWritingAny() throws {
+        let src = try Registry.create(at: try TempDir().url)
+        var blobs: [(id: BlobID, encoded: [UInt8])] = []
+        for seed in 1...4 {
+            let b = try XCTUnwrap(try src.manifest(try Fixtures.prompt(src, seed: UInt64(seed))).blob)
+            blobs.append((b, try src.encodedBlob(b)))
+        }
+        let dst = try Registry.create(at: try TempDir().url)
+        var lying = blobs
+        lying[2].encoded[lying[2].encoded.count - 1] ^= 1
+        XCTAssertStoreError(try dst.putEncodedBlobs(lying)) {
+            if case .hashMismatch(let id, _, _) = $0 { return id == blobs[2].id.hex } else { return false }
+        }
+        for b in blobs { XCTAssertFalse(dst.hasBlob(b.id), "nothing is written when one blob lies") }
+        XCTAssertEqual(try dst.putEncodedBlobs(blobs), 4)
+        for b in blobs { XCTAssertEqual(try dst.encodedBlob(b.id), b.encoded) }
+        XCTAssertEqual(try dst.putEncodedBlobs(blobs), 0)
+    }
+
     /// A group of thousands of objects (a large pull) keeps a bounded number of files open:
     /// under a descriptor limit well below the group's size, every object is still written.
     func testAGroupLargerThanTheDescriptorLimitIsWritten() throws {
