@@ -18,6 +18,8 @@ struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
             (["v1", "blobs", "*"], [.get, .put], true),
             (["v1", "closure"], [.post], true),
             (["v1", "missing"], [.post], true),
+            (["v1", "pack"], [.post], true),
+            (["v1", "objects"], [.post], true),
             (["v1", "signatures"], [.post], true),
             (["v1", "refs"], [.post], true),
         ]
@@ -44,7 +46,8 @@ struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
             response.headers[.allow] = allowed
             return response
         }
-        let bodyLimit = request.method == .put && route.path[1] == "blobs" ? limits.blobBytes : limits.jsonBytes
+        let bodyLimit = request.method == .put && route.path[1] == "blobs" ? limits.blobBytes
+            : route.path[1] == "pack" ? limits.packBytes : limits.jsonBytes
         if let length = request.headers[.contentLength].flatMap(Int.init) {
             let limit = (route.body && request.method != .get) ? bodyLimit : 0
             if length > limit {

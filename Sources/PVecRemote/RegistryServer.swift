@@ -15,6 +15,9 @@ public struct RegistryServer: Sendable {
     public struct Limits: Sendable {
         /// Largest blob upload, in bytes.
         public var blobBytes: Int = 64 << 20
+        /// Largest pack (`POST /v1/pack` body, `POST /v1/objects` answer), in bytes: room for
+        /// one blob of the largest size and its record.
+        public var packBytes: Int = 72 << 20
         /// Largest manifest upload or JSON request, in bytes.
         public var jsonBytes: Int = 4 << 20
         /// Most ids (or names, or signatures) in one `missing`, `closure` or `signatures` request.
@@ -104,6 +107,14 @@ public struct RegistryServer: Sendable {
             return await server.guarded(r, need: .upload, body: .bytes(limit: server.limits.jsonBytes)) { t, input in
                 try server.putManifest(id, input.bytes, token: t)
             }
+        }
+        router.post("/v1/pack") { r, _ in
+            await server.guarded(r, need: .upload, body: .bytes(limit: server.limits.packBytes)) { t, input in
+                try server.postPack(input.bytes, token: t)
+            }
+        }
+        router.post("/v1/objects") { r, _ in
+            await server.guarded(r, need: .read, body: .json(elements: 2 * ids + 16)) { _, input in try server.getObjects(input.json) }
         }
         router.post("/v1/signatures") { r, _ in
             await server.guarded(r, need: .upload, body: .json(elements: 5 * ids + 16)) { t, input in try server.postSignatures(input.json, token: t) }

@@ -96,6 +96,47 @@ public final class RemoteClient: Sendable {
         _ = try request("PUT", "v1/manifests/\(id.hex)", body: bytes, type: "application/json")
     }
 
+    /// Sends a pack (`POST /v1/pack`); the server stores all of it or none.
+    public func putPack(_ pack: ObjectPack) throws {
+        _ = try request("POST", "v1/pack", body: pack.encoded(), type: ObjectPack.mediaType)
+    }
+
+    /// The asked objects as a pack (`POST /v1/objects`), fetched in as many answers of at most
+    /// `maxBytes` as it takes, each answer handed to `take` as it arrives. Every entry is
+    /// checked to be the next one asked for; its bytes are still only a claim to be hashed.
+    ///
+    /// - Throws: `RemoteError.badAnswer` for an answer that is not a pack of what was asked.
+    public func objects(manifests: [ArtifactID] = [], blobs: [BlobID] = [], maxBytes: Int,
+                        _ take: (ObjectPack) throws -> Void) throws {
+        var asked: [ObjectPack.Entry] = manifests.map { .manifest($0, []) } + blobs.map { .blob($0, []) }
+        while !asked.isEmpty {
+            let m = asked.compactMap { if case .manifest(let id, _) = $0 { return JSONValue.string(id.hex) } else { return nil } }
+            let b = asked.compactMap { if case .blob(let id, _) = $0 { return JSONValue.string(id.hex) } else { return nil } }
+            let body: JSONValue = ["manifests": .array(m), "blobs": .array(b), "max_bytes": .int(Int64(maxBytes))]
+            let answer = try request("POST", "v1/objects", body: body.canonicalBytes, type: "application/json").body
+            let pack: ObjectPack
+            do {
+                pack = try ObjectPack.decode(answer, maxEntries: asked.count)
+            } catch let e as ObjectPack.FormatError {
+                throw RemoteError.badAnswer(url: base.absoluteString, what: "a pack that does not read: \(e.description)")
+            }
+            guard !pack.entries.isEmpty else { throw RemoteError.badAnswer(url: base.absoluteString, what: "an empty pack for \(asked.count) asked objects") }
+            for (k, e) in pack.entries.enumerated() where !Self.sameObject(e, asked[k]) {
+                throw RemoteError.badAnswer(url: base.absoluteString, what: "object \(k + 1) of a pack that was not asked for (or out of order)")
+            }
+            asked.removeFirst(pack.entries.count)
+            try take(pack)
+        }
+    }
+
+    static func sameObject(_ a: ObjectPack.Entry, _ b: ObjectPack.Entry) -> Bool {
+        switch (a, b) {
+        case (.blob(let x, _), .blob(let y, _)): return x == y
+        case (.manifest(let x, _), .manifest(let y, _)): return x == y
+        default: return false
+        }
+    }
+
     public func putSignatures(_ sigs: [ArtifactSignature]) throws {
         for start in stride(from: 0, to: sigs.count, by: Self.batch) {
             let part = sigs[start..<min(start + Self.batch, sigs.count)]

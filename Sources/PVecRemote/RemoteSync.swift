@@ -1,5 +1,6 @@
 import Foundation
 import PVecStore
+import PVecTensor
 
 /// Push and pull: negotiate what the other side lacks, send only that, then move names.
 ///
@@ -41,24 +42,23 @@ public enum RemoteSync {
         let plainNames = ids.map { $0.name.split(separator: "@").first.map(String.init) ?? $0.name }
         let missing = try client.missing(closure, names: plainNames)
         let total = missing.blobs.count + missing.manifests.count
-        // Blobs are independent: several in flight at once. Manifests follow in order,
+        // Blobs are independent: packs of them, several in flight at once, each stored by the
+        // server with one fsync pass. Manifests follow in packs sent one after the other,
         // parents first, since the server checks each one's parents on receipt.
         let counter = Counter()
-        try parallel(missing.blobs) { b in
-            let bytes = try registry.encodedBlob(b)
-            try client.putBlob(b, bytes)
-            let (n, sent) = counter.add(bytes.count)
+        try sendInPacks(missing.blobs, width: workers, load: { .blob($0, try registry.encodedBlob($0)) }) { pack in
+            try client.putPack(pack)
+            let (n, sent) = counter.add(pack.entries.count, bytes: pack.entries.reduce(0) { $0 + $1.bytes.count })
+            progress?("push", n, total, sent)
+        }
+        try sendInPacks(missing.manifests, width: 1, load: { .manifest($0, try registry.manifestBytes($0)) }) { pack in
+            try client.putPack(pack)
+            let (n, sent) = counter.add(pack.entries.count, bytes: pack.entries.reduce(0) { $0 + $1.bytes.count })
             progress?("push", n, total, sent)
         }
         report.blobs = missing.blobs.count
+        report.manifests = missing.manifests.count
         report.bytes = counter.bytes
-        for m in missing.manifests {
-            let bytes = try registry.manifestBytes(m)
-            try client.putManifest(m, bytes)
-            report.manifests += 1
-            report.bytes += bytes.count
-            progress?("push", report.blobs + report.manifests, total, report.bytes)
-        }
         var sigs: [ArtifactSignature] = []
         for m in closure.manifests { sigs += try registry.signatures(of: m) }
         if !sigs.isEmpty { try client.putSignatures(sigs) }
@@ -129,36 +129,32 @@ public enum RemoteSync {
         let manifests = closure.manifests.filter { !registry.hasArtifact($0) }
         let total = blobs.count + manifests.count
         let counter = Counter()
-        // Blobs are stored in groups of about `groupBytes` (checked, then one fsync pass each),
-        // so memory stays bounded however large the pull.
-        let waiting = Locked((blobs: [(id: BlobID, encoded: [UInt8])](), bytes: 0))
-        let takeGroup: @Sendable (Bool) -> [(id: BlobID, encoded: [UInt8])] = { all in
-            waiting.with { w in
-                guard all || w.bytes >= Self.groupBytes else { return [] }
-                defer { w = ([], 0) }
-                return w.blobs
+        // Blobs in packs of at most `packBytes`, several in flight; each pack's blobs are
+        // checked, then stored with one fsync pass.
+        let share = max(1, min(RemoteClient.batch, (blobs.count + workers - 1) / workers))
+        let groups = stride(from: 0, to: blobs.count, by: share).map { Array(blobs[$0..<min($0 + share, blobs.count)]) }
+        try parallel(groups) { group in
+            try client.objects(blobs: group, maxBytes: Self.packBytes) { pack in
+                try registry.putEncodedBlobs(pack.blobs)
+                let (n, got) = counter.add(pack.entries.count, bytes: pack.entries.reduce(0) { $0 + $1.bytes.count })
+                progress?("pull", n, total, got)
             }
         }
-        try parallel(blobs) { b in
-            let bytes = try client.blob(b)
-            waiting.with { $0.blobs.append((b, bytes)); $0.bytes += bytes.count }
-            let group = takeGroup(false)
-            if !group.isEmpty { try registry.putEncodedBlobs(group) }
-            let (n, got) = counter.add(bytes.count)
-            progress?("pull", n, total, got)
+        // Manifests in the closure's order (parents first), each checked against its blob,
+        // which is here by now (fetched above or already present).
+        var manifestBytes: [[UInt8]] = []
+        for start in stride(from: 0, to: manifests.count, by: RemoteClient.batch) {
+            try client.objects(manifests: Array(manifests[start..<min(start + RemoteClient.batch, manifests.count)]),
+                               maxBytes: Self.packBytes) { pack in
+                let list = pack.manifests
+                _ = try Parallel.map(list.count) { k in
+                    try registry.checkManifestAgainstBlob(Registry.incomingManifest(list[k].bytes, as: list[k].id).1, id: list[k].id)
+                }
+                manifestBytes += list.map(\.bytes)
+                let (n, got) = counter.add(list.count, bytes: list.reduce(0) { $0 + $1.bytes.count })
+                progress?("pull", n, total, got)
+            }
         }
-        try registry.putEncodedBlobs(takeGroup(true))
-        let fetched = Locked([ArtifactID: [UInt8]]())
-        try parallel(manifests) { m in
-            let bytes = try client.manifest(m)
-            // Its blob is here by now (fetched above or already present): they must agree.
-            try registry.checkManifestAgainstBlob(Registry.incomingManifest(bytes, as: m).1, id: m)
-            fetched.with { $0[m] = bytes }
-            let (n, got) = counter.add(bytes.count)
-            progress?("pull", n, total, got)
-        }
-        // Parents first, as the closure listed them.
-        let manifestBytes = fetched.with { f in manifests.compactMap { f[$0] } }
         report.blobs = blobs.count
         report.manifests = manifests.count
         report.bytes = counter.bytes
@@ -187,8 +183,36 @@ public enum RemoteSync {
     /// Requests in flight at once: enough to hide loopback and fsync latency, few enough not to
     /// crowd a small server.
     static let workers = 4
-    /// Bytes of pulled blobs held before they are written as one group.
-    static let groupBytes = 64 << 20
+    /// Bytes per pack each way: large enough that a pack's fsync pass and request cost little
+    /// per object, small enough that `workers` packs in flight stay in a few dozen MiB.
+    static let packBytes = 16 << 20
+
+    /// Loads `items` into packs of about `packBytes` (and at most `RemoteClient.batch`
+    /// objects) and sends each with `send`, up to `width` packs at a time; with width 1 the
+    /// packs go in item order, one after the other.
+    static func sendInPacks<T: Sendable>(_ items: [T], width: Int, load: @escaping @Sendable (T) throws -> ObjectPack.Entry,
+                                         send: @escaping @Sendable (ObjectPack) throws -> Void) throws {
+        let next = Locked(0)
+        try parallel(Array(0..<max(1, min(width, items.count))), width: width) { _ in
+            var pack = ObjectPack()
+            var size = 0
+            while let i = next.with({ n -> Int? in
+                guard n < items.count else { return nil }
+                n += 1
+                return n - 1
+            }) {
+                let entry = try load(items[i])
+                pack.entries.append(entry)
+                size += entry.bytes.count
+                if size >= packBytes || pack.entries.count >= RemoteClient.batch {
+                    try send(pack)
+                    pack = ObjectPack()
+                    size = 0
+                }
+            }
+            if !pack.entries.isEmpty { try send(pack) }
+        }
+    }
 
     /// Runs `body` on every item with up to `width` at a time, each on its own thread; rethrows
     /// the first error (the other workers stop taking new items).
@@ -323,10 +347,12 @@ public enum RemoteSync {
         private var objects = 0
         private(set) var bytes = 0
 
-        func add(_ n: Int) -> (objects: Int, bytes: Int) {
+        func add(_ n: Int) -> (objects: Int, bytes: Int) { add(1, bytes: n) }
+
+        func add(_ count: Int, bytes n: Int) -> (objects: Int, bytes: Int) {
             lock.lock()
             defer { lock.unlock() }
-            objects += 1
+            objects += count
             bytes += n
             return (objects, bytes)
         }

@@ -11,6 +11,10 @@ public protocol BlobStore: Sendable {
     /// Checks the bytes decode and hash to `id`, then stores them; false if already there.
     @discardableResult
     func putEncodedBlob(_ encoded: [UInt8], as id: BlobID) throws -> Bool
+    /// Checks every blob as `putEncodedBlob` does and stores them, all or none; returns how
+    /// many were written (`RegistryServer+Packs.swift` has a default that stores one by one).
+    @discardableResult
+    func putEncodedBlobs(_ list: [(id: BlobID, encoded: [UInt8])]) throws -> Int
 }
 
 /// Where a registry server keeps everything else: manifests and their index, names with

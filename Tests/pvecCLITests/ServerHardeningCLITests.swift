@@ -108,6 +108,77 @@ final class ServerHardeningCLITests: CLITestCase {
         try on(serverDir, "verify")
     }
 
+    // MARK: - Packs
+
+    /// A pack body written here by hand from the layout in registry-schema/openapi.yaml
+    /// (not with pvec's encoder): `PVPK` 1, then kind, 64-hex id, big-endian length, body.
+    static func pack(_ records: [(kind: Character, id: String, body: [UInt8])], lengths: [Int: UInt32] = [:]) -> [UInt8] {
+        var out = Array("PVPK".utf8) + [1]
+        for (k, r) in records.enumerated() {
+            let n = lengths[k] ?? UInt32(r.body.count)
+            out += Array(String(r.kind).utf8) + Array(r.id.utf8) + [UInt8(n >> 24), UInt8((n >> 16) & 0xFF), UInt8((n >> 8) & 0xFF), UInt8(n & 0xFF)]
+            out += r.body
+        }
+        return out
+    }
+
+    /// `POST /v1/pack` takes all of a pack or none of it: a bad header, a lying length, an
+    /// unknown kind, one blob that does not hash to its id, a manifest that disagrees with
+    /// its blob or comes before its parent — each refused with a JSON error and nothing of
+    /// the pack stored; then an honest pack is taken and `POST /v1/objects` answers it back.
+    func testHostilePacksAreRefusedWholeAndHonestOnesRoundTrip() throws {
+        let server = try ServerProcess(registry: serverDir)
+        let writer = try token("write:team-a", name: "alice")
+        let reader = try token("read", name: "bob")
+        let t = TestData.tensor(rows: 4, width: 8, seed: 11)
+        let raw = Safetensors.canonical(t), other = Safetensors.canonical(TestData.tensor(rows: 4, width: 8, seed: 12))
+        let blob = Digest.sha256Hex(raw), otherBlob = Digest.sha256Hex(other)
+        let toy8 = Backbone(model: "toy", width: 8)
+        let parent = Manifest(kind: .prompt, blob: BlobID(blob)!, shape: [4, 8], backbone: toy8, recipe: Recipe(op: "import"))
+        let child = Manifest(kind: .prompt, blob: BlobID(otherBlob)!, shape: [4, 8], backbone: toy8,
+                             parents: [Parent(.source, parent.id)], recipe: Recipe(op: "import"))
+        let liar = Manifest(kind: .prompt, blob: BlobID(blob)!, shape: [8, 4], backbone: Backbone(model: "toy", width: 4), recipe: Recipe(op: "import"))
+        func post(_ body: [UInt8], token: String? = nil) -> (status: Int, body: String) {
+            HTTP.send("POST", "\(server.url)/v1/pack", token: token ?? writer, body: body)
+        }
+        let good: [(kind: Character, id: String, body: [UInt8])] = [("b", blob, Self.pvb1(raw)), ("b", otherBlob, Self.pvb1(other))]
+        let cases: [(String, [UInt8], Int, String)] = [
+            ("header", Array("PK\u{3}\u{4}not a pack".utf8), 400, "not a pvec pack"),
+            ("lying length", Self.pack(good, lengths: [1: 0xFFFF_FFF0]), 400, "bytes but"),
+            ("kind", Self.pack(good + [("x", blob, [1, 2, 3])]), 400, "kind byte"),
+            ("id", Self.pack(good + [("b", String(repeating: "G", count: 64), [])]), 400, "hex"),
+            ("hash", Self.pack(good + [("b", String(repeating: "ab", count: 32), Self.pvb1(raw))]), 422, "hash"),
+            ("disagrees", Self.pack(good + [("m", liar.id.hex, liar.canonicalBytes)]), 422, "disagrees"),
+            ("parent after child", Self.pack(good + [("m", child.id.hex, child.canonicalBytes), ("m", parent.id.hex, parent.canonicalBytes)]),
+             422, "parent"),
+        ]
+        for (label, body, status, words) in cases {
+            let r = post(body)
+            XCTAssertEqual(r.status, status, "\(label): \(r.body)")
+            XCTAssertTrue(jsonError(r.body)?.contains(words) ?? false, "\(label): \(r.body)")
+            for b in [blob, otherBlob] {
+                XCTAssertEqual(HTTP.send("GET", "\(server.url)/v1/blobs/\(b)", token: reader).status, 404, "\(label): a blob of a refused pack was stored")
+            }
+        }
+        XCTAssertEqual(post(Self.pack(good), token: reader).status, 403, "a read token may not upload a pack")
+        XCTAssertEqual(try ids(serverDir), [], "nothing refused became visible")
+        // The honest pack, parents first; sending it again stores nothing new.
+        let honest = Self.pack(good + [("m", parent.id.hex, parent.canonicalBytes), ("m", child.id.hex, child.canonicalBytes)])
+        XCTAssertEqual(post(honest).status, 201)
+        XCTAssertEqual(post(honest).status, 200)
+        XCTAssertEqual(Set(try ids(serverDir)), [parent.id.hex, child.id.hex])
+        // Asked back one object per answer (max_bytes 1): the first manifest, nothing more.
+        let ask = #"{"manifests":["\#(parent.id.hex)","\#(child.id.hex)"],"blobs":["\#(blob)"],"max_bytes":1}"#
+        var r = HTTP.send("POST", "\(server.url)/v1/objects", token: reader, body: Array(ask.utf8))
+        XCTAssertEqual(r.status, 200, r.body)
+        XCTAssertTrue(r.body.hasPrefix("PVPK\u{1}m\(parent.id.hex)"), String(r.body.prefix(80)))
+        XCTAssertFalse(r.body.contains(child.id.hex), "max_bytes 1 still gives one object per answer, not more")
+        r = HTTP.send("POST", "\(server.url)/v1/objects", token: reader, body: Array(#"{"blobs":["\#(String(repeating: "cd", count: 32))"]}"#.utf8))
+        XCTAssertEqual(r.status, 404, r.body)
+        _ = jsonError(r.body)
+        try on(serverDir, "verify")
+    }
+
     // MARK: - Item 6: connections, time, sizes
 
     func testHalfSentIdleAndTricklingRequestsAreClosed() throws {

@@ -25,7 +25,9 @@ extension PVec {
         var requestTimeout: Double = 300
 
         func validate() throws {
-            guard maxBlobBytes > 0, maxJsonBytes > 0 else { throw ValidationError("Please give --max-blob-bytes and --max-json-bytes above 0.") }
+            guard (1...(1 << 40)).contains(maxBlobBytes), (1...(1 << 40)).contains(maxJsonBytes) else {
+                throw ValidationError("Please give --max-blob-bytes and --max-json-bytes between 1 and 2^40.")
+            }
             guard (1...100_000).contains(maxConnections) else { throw ValidationError("Please give --max-connections between 1 and 100000.") }
             guard (0.1...86_400).contains(idleTimeout), (0.1...86_400).contains(requestTimeout) else {
                 throw ValidationError("Please give --idle-timeout and --request-timeout in seconds, between 0.1 and 86400.")
@@ -41,6 +43,7 @@ extension PVec {
             let registry = try global.open(longLived: true)
             var limits = RegistryServer.Limits()
             limits.blobBytes = maxBlobBytes
+            limits.packBytes = maxBlobBytes + (8 << 20)
             limits.jsonBytes = maxJsonBytes
             limits.maxConnections = maxConnections
             limits.idleTimeout = idleTimeout

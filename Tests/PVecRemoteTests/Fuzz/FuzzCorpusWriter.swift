@@ -42,6 +42,9 @@ final class FuzzCorpusWriterTests: XCTestCase {
             _ = try FuzzTargets.readAdapter(config: bytes, weights: FuzzTargets.adapterWeights, in: dir.url)
             _ = name
         }
+        for (name, bytes) in try FuzzCorpus.load("pack") where !name.hasPrefix("edge-") {
+            XCTAssertEqual(try ObjectPack.decode(bytes, maxEntries: 64).encoded(), bytes, name)
+        }
         let server = try FuzzTargets.server(in: dir.url)
         for (name, bytes) in try FuzzCorpus.load("http") where !name.hasPrefix("edge-") {
             try FuzzTargets.requestBody(bytes, server: server)
@@ -158,6 +161,20 @@ final class FuzzCorpusWriterTests: XCTestCase {
             ("refs-new.json", body(["name": "team-a/mnli-tau", "id": .string(l.vector.hex), "expected": .null])),
             ("refs-cas.json", body(["name": "mnli-tau", "id": .string(l.prompt.hex), "expected": .string(l.vector.hex)])),
             ("edge-not-object.json", Array("[1,2,3]".utf8)),
+        ]))
+
+        // Packs (POST /v1/pack bodies and /v1/objects answers): a lineage's objects, parents first.
+        var entries: [ObjectPack.Entry] = []
+        for id in [l.initID, l.prompt, l.vector] {
+            let m = try reg.manifest(id)
+            if let b = m.blob { entries.append(.blob(b, try reg.encodedBlob(b))) }
+            entries.append(.manifest(id, try reg.manifestBytes(id)))
+        }
+        let lineagePack = ObjectPack(entries).encoded()
+        out.append(("pack", [
+            ("lineage.pack", lineagePack),
+            ("empty.pack", ObjectPack().encoded()),
+            ("edge-truncated.pack", Array(lineagePack.prefix(lineagePack.count - 7))),
         ]))
         return out
     }

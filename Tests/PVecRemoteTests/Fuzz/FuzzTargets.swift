@@ -107,6 +107,18 @@ enum FuzzTargets {
         return a
     }
 
+    // MARK: - Packs
+
+    /// A pack that reads is exactly its own encoding (no slack a sender could hide bytes in),
+    /// every record stays within the input, and the blob checks run on what it holds.
+    static func pack(_ bytes: [UInt8]) throws {
+        let pack = try ObjectPack.decode(bytes, maxEntries: 64)
+        try require(pack.encoded() == bytes, "a pack re-encodes to other bytes")
+        try require(pack.entries.count <= 64, "more entries than the limit")
+        for (id, encoded) in pack.blobs { _ = try? Registry.checkEncodedBlob(encoded, as: id) }
+        for (id, m) in pack.manifests { _ = try? Registry.incomingManifest(m, as: id) }
+    }
+
     // MARK: - Server request bodies
 
     static func server(in dir: URL) throws -> RegistryServer {

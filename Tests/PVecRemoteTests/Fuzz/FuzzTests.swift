@@ -53,6 +53,12 @@ final class FuzzTests: XCTestCase {
         }
     }
 
+    /// Packs with lying lengths, cut records, unknown kinds and bad ids: refused, never a
+    /// crash or an allocation past the input.
+    func testFuzzPacks() throws {
+        try fuzz("pack", FuzzTargets.pack)
+    }
+
     func testFuzzServerRequestBodies() throws {
         let dir = try TempDir()
         let server = try FuzzTargets.server(in: dir.url)
