@@ -13,7 +13,7 @@ struct APIMiddleware<Context: RequestContext>: RouterMiddleware {
     static var routes: [(path: [String], methods: [HTTPRequest.Method], body: Bool)] {
         [
             (["v1", "health"], [.get], false),
-            (["v1", "names"], [.get], false),
+            (["v1", "names"], [.get, .post], true),
             (["v1", "manifests", "*"], [.get, .put], true),
             (["v1", "blobs", "*"], [.get, .put], true),
             (["v1", "closure"], [.post], true),

@@ -143,6 +143,52 @@ extension RegistryServer {
     /// `POST /v1/refs` `{"name", "id", "expected"}`: compare-and-swap on a name inside the
     /// token's write scope; 409 with the current id when it has moved.
     func updateRef(_ body: JSONValue, token: AccessToken) throws -> Response {
+        let (name, id, expected) = try refMove(body, token: token)
+        do {
+            let version = try catalog.updateRef(name, to: id, expected: .some(expected),
+                                                command: "push \(name) (token \(token.name))", actor: "token:\(token.name)")
+            return Self.json(["name": .string(name), "id": .string(id.hex), "version": .int(Int64(version))])
+        } catch StoreError.refConflict(_, _, let actual) {
+            return Self.json(["error": .string("\(TerminalText.quoted(name)) is at \(actual?.short ?? "(no ref)"), not at \(expected?.short ?? "(no ref)")"),
+                              "current": actual.map { .string($0.hex) } ?? .null], status: .conflict)
+        }
+    }
+
+    /// `POST /v1/names` `{"refs": [{"name", "id", "expected"}, ...]}`: many compare-and-swaps in
+    /// one request. Every entry is checked (and the token's scope for every name) before any
+    /// name moves; then all move in one transaction, or, if one has moved on the server, each
+    /// on its own, so the others still move. The answer lists each name with its id, or with
+    /// `"conflict": true` and the id it has now.
+    func updateRefs(_ body: JSONValue, token: AccessToken) throws -> Response {
+        guard let list = body["refs"]?.arrayValue else { throw APIError(.badRequest, "expected {\"refs\": [{\"name\", \"id\", \"expected\"}, ...]}") }
+        guard list.count <= limits.idsPerRequest else {
+            throw APIError(.contentTooLarge, "at most \(limits.idsPerRequest) names per request")
+        }
+        let moves = try list.map { try refMove($0, token: token) }
+        guard Set(moves.map(\.name)).count == moves.count else { throw APIError(.badRequest, "a name appears twice in one request") }
+        let command = "push \(moves.count) name\(moves.count == 1 ? "" : "s") (token \(token.name))"
+        var conflicts: [String: ArtifactID?] = [:]
+        do {
+            try catalog.receive(IncomingBatch(refs: moves.map { ($0.name, $0.id, .some($0.expected)) }),
+                                source: "push", command: command, actor: "token:\(token.name)")
+        } catch StoreError.refConflict {
+            for m in moves {
+                do {
+                    _ = try catalog.updateRef(m.name, to: m.id, expected: .some(m.expected), command: command, actor: "token:\(token.name)")
+                } catch StoreError.refConflict(_, _, let actual) {
+                    conflicts[m.name] = .some(actual)
+                }
+            }
+        }
+        return Self.json(["refs": .array(moves.map { m in
+            guard let current = conflicts[m.name] else { return ["name": .string(m.name), "id": .string(m.id.hex)] }
+            return ["name": .string(m.name), "conflict": true, "current": current.map { .string($0.hex) } ?? .null,
+                    "error": .string("\(TerminalText.quoted(m.name)) is at \(current?.short ?? "(no ref)"), not at \(m.expected?.short ?? "(no ref)")")]
+        })])
+    }
+
+    /// One name move of a request: its fields checked, and the token's scope for the name.
+    func refMove(_ body: JSONValue, token: AccessToken) throws -> (name: String, id: ArtifactID, expected: ArtifactID?) {
         guard let name = body["name"]?.stringValue, let id = body["id"]?.stringValue.flatMap(ArtifactID.init) else {
             throw APIError(.badRequest, "expected {\"name\": ..., \"id\": <64 hex>, \"expected\": <64 hex> or null}")
         }
@@ -157,13 +203,6 @@ extension RegistryServer {
         guard token.canWrite(name: name) else {
             throw APIError(.forbidden, "token '\(token.name)' may not write \(TerminalText.quoted(name)) (scopes: \(token.scopes.joined(separator: " ")))")
         }
-        do {
-            let version = try catalog.updateRef(name, to: id, expected: .some(expected),
-                                                command: "push \(name) (token \(token.name))", actor: "token:\(token.name)")
-            return Self.json(["name": .string(name), "id": .string(id.hex), "version": .int(Int64(version))])
-        } catch StoreError.refConflict(_, _, let actual) {
-            return Self.json(["error": .string("\(TerminalText.quoted(name)) is at \(actual?.short ?? "(no ref)"), not at \(expected?.short ?? "(no ref)")"),
-                              "current": actual.map { .string($0.hex) } ?? .null], status: .conflict)
-        }
+        return (name, id, expected)
     }
 }

@@ -122,5 +122,8 @@ public struct RegistryServer: Sendable {
         router.post("/v1/refs") { r, _ in
             await server.guarded(r, need: .read, body: .json(elements: 16)) { t, input in try server.updateRef(input.json, token: t) }
         }
+        router.post("/v1/names") { r, _ in
+            await server.guarded(r, need: .read, body: .json(elements: 4 * ids + 16)) { t, input in try server.updateRefs(input.json, token: t) }
+        }
     }
 }

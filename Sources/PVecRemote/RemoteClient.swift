@@ -157,6 +157,26 @@ public final class RemoteClient: Sendable {
         }
     }
 
+    /// Moves several names on the server (`POST /v1/names`), `batch` per request, each by
+    /// compare-and-swap as in `updateRef`; returns the names that had moved on the server,
+    /// with the server's message (the other names moved).
+    public func updateRefs(_ moves: [(name: String, id: ArtifactID, expected: ArtifactID?)]) throws -> [(name: String, message: String)] {
+        var conflicts: [(name: String, message: String)] = []
+        for start in stride(from: 0, to: moves.count, by: Self.batch) {
+            let part = moves[start..<min(start + Self.batch, moves.count)]
+            let v = try json("POST", "v1/names", body: ["refs": .array(part.map {
+                ["name": .string($0.name), "id": .string($0.id.hex), "expected": $0.expected.map { .string($0.hex) } ?? .null]
+            })])
+            guard let answers = v["refs"]?.arrayValue, answers.count == part.count else {
+                throw RemoteError.badAnswer(url: base.absoluteString, what: "an answer to POST /v1/names without one entry per name")
+            }
+            for (m, a) in zip(part, answers) where a["conflict"]?.boolValue == true {
+                conflicts.append((m.name, a["error"]?.stringValue ?? "moved on the server"))
+            }
+        }
+        return conflicts
+    }
+
     // MARK: - Transport
 
     func json(_ method: String, _ path: String, body: JSONValue? = nil) throws -> JSONValue {

@@ -63,24 +63,25 @@ public enum RemoteSync {
         for m in closure.manifests { sigs += try registry.signatures(of: m) }
         if !sigs.isEmpty { try client.putSignatures(sigs) }
         let serverNames = Dictionary(try client.names().map { ($0.name, $0.id) }, uniquingKeysWith: { a, _ in a })
-        var conflict: RemoteError?
+        // Names that need to move, all in one request (per `RemoteClient.batch`).
+        var moves: [(name: String, id: ArtifactID, expected: ArtifactID?)] = []
         for (n, id) in ids {
             let plain = n.split(separator: "@").first.map(String.init) ?? n
             let current = serverNames[plain]
             if current == id {
                 report.names.append((plain, id, false))
                 config.remotes[name]?.tracking[plain] = id
-                continue
-            }
-            let expected = force ? current : config.remotes[name]?.tracking[plain]
-            do {
-                _ = try client.updateRef(plain, to: id, expected: expected)
-                report.names.append((plain, id, true))
-                config.remotes[name]?.tracking[plain] = id
-            } catch let e as RemoteError {
-                if case .conflict = e { conflict = conflict ?? e } else { throw e }
+            } else if !moves.contains(where: { $0.name == plain }) {
+                moves.append((plain, id, force ? current : config.remotes[name]?.tracking[plain]))
             }
         }
+        let conflicts = try client.updateRefs(moves)
+        let refused = Set(conflicts.map(\.name))
+        for m in moves where !refused.contains(m.name) {
+            report.names.append((m.name, m.id, true))
+            config.remotes[name]?.tracking[m.name] = m.id
+        }
+        let conflict = conflicts.first.map { RemoteError.conflict(name: $0.name, message: $0.message) }
         try config.save()
         if let conflict { throw conflict }
         return report

@@ -7,9 +7,11 @@ extension Registry {
     ///
     /// Canonical means what `Safetensors.encode` writes for F32 tensors without metadata: valid
     /// safetensors, every tensor F32, no `__metadata__`, keys sorted with their data in that
-    /// order, the header padded with spaces to a multiple of 8 bytes. It is checked by decoding
-    /// every tensor and encoding them again: the bytes must come back the same, so one set of
-    /// tensors has exactly one blob id.
+    /// order, the header padded with spaces to a multiple of 8 bytes, so one set of tensors has
+    /// exactly one blob id. `encode` copies F32 scalars bit for bit after its header, so the
+    /// bytes are canonical exactly when they start with the header `encode` would write for
+    /// these names and shapes and hold nothing after the data: that is what is compared, with
+    /// no decoding or re-encoding of the tensors.
     public static func canonicalBlobProblem(_ raw: [UInt8]) -> String? {
         let file: SafetensorsFile
         do {
@@ -23,15 +25,11 @@ extension Registry {
             return "tensor \(TerminalText.quoted(e.name)) is \(e.dtype.rawValue); stored tensors are F32"
         }
         if file.entries.contains(where: { $0.name == "__metadata__" }) { return "a tensor is named __metadata__" }
-        var tensors: [String: Tensor] = [:]
-        for e in file.entries {
-            do {
-                tensors[e.name] = try file.tensor(e.name)
-            } catch {
-                return "tensor \(TerminalText.quoted(e.name)) cannot be read (\(error.localizedDescription))"
-            }
-        }
-        guard Safetensors.encode(tensors) == raw else {
+        // Names Swift compares equal (one composed, one decomposed) would be one key once decoded.
+        guard Set(file.entries.map(\.name)).count == file.entries.count else { return "two tensors have the same name" }
+        let sorted = file.entries.sorted { $0.name < $1.name }
+        let (prefix, dataSize) = SafetensorsFile.header(sorted.map { ($0.name, $0.shape) })
+        guard raw.count == prefix.count + dataSize, raw.starts(with: prefix) else {
             return "it is not in canonical form (keys sorted, data in key order, header padded with spaces to 8 bytes)"
         }
         return nil

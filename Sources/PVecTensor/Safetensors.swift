@@ -227,31 +227,10 @@ public struct SafetensorsFile: Sendable {
         precondition([.f32, .f16, .bf16, .f64].contains(dtype), "safetensors writing supports F32, F16, BF16, F64")
         precondition(!tensors.keys.contains("__metadata__"), "__metadata__ is reserved")
         let names = tensors.keys.sorted()
-        var header = "{"
-        var first = true
-        if let metadata {
-            header += "\"__metadata__\":{"
-            header += metadata.keys.sorted().map { "\(JSONText.quote($0)):\(JSONText.quote(metadata[$0]!))" }.joined(separator: ",")
-            header += "}"
-            first = false
-        }
-        var offset = 0
-        for name in names {
-            let t = tensors[name]!
-            let size = t.count * dtype.size
-            if !first { header += "," }
-            first = false
-            header += "\(JSONText.quote(name)):{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(t.shape.dims.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + size)]}"
-            offset += size
-        }
-        header += "}"
-        var headerBytes = Array(header.utf8)
-        while headerBytes.count % 8 != 0 { headerBytes.append(UInt8(ascii: " ")) }
+        let (prefix, dataSize) = header(names.map { ($0, tensors[$0]!.shape) }, dtype: dtype, metadata: metadata)
         var out = [UInt8]()
-        out.reserveCapacity(8 + headerBytes.count + offset)
-        let n = UInt64(headerBytes.count)
-        for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: n >> (8 * UInt64(i)))) }
-        out += headerBytes
+        out.reserveCapacity(prefix.count + dataSize)
+        out += prefix
         for name in names {
             RawScalars.append(tensors[name]!.scalars, as: dtype, to: &out)
         }
@@ -261,6 +240,36 @@ public struct SafetensorsFile: Sendable {
     /// pvec's canonical encoding of a single tensor: key `"tensor"`, F32, no metadata.
     public static func canonical(_ tensor: Tensor) -> [UInt8] {
         encode(["tensor": tensor])
+    }
+
+    /// What `encode` writes before the tensor data, for tensors with these names (sorted) and
+    /// shapes: the 8-byte header length and the space-padded header; and the data's size.
+    public static func header(_ tensors: [(name: String, shape: Shape)], dtype: DType = .f32,
+                              metadata: [String: String]? = nil) -> (prefix: [UInt8], dataSize: Int) {
+        var header = "{"
+        var first = true
+        if let metadata {
+            header += "\"__metadata__\":{"
+            header += metadata.keys.sorted().map { "\(JSONText.quote($0)):\(JSONText.quote(metadata[$0]!))" }.joined(separator: ",")
+            header += "}"
+            first = false
+        }
+        var offset = 0
+        for (name, shape) in tensors {
+            let size = shape.count * dtype.size
+            if !first { header += "," }
+            first = false
+            header += "\(JSONText.quote(name)):{\"dtype\":\"\(dtype.rawValue)\",\"shape\":[\(shape.dims.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + size)]}"
+            offset += size
+        }
+        header += "}"
+        var headerBytes = Array(header.utf8)
+        while headerBytes.count % 8 != 0 { headerBytes.append(UInt8(ascii: " ")) }
+        var out = [UInt8]()
+        out.reserveCapacity(8 + headerBytes.count)
+        let n = UInt64(headerBytes.count)
+        for i in 0..<8 { out.append(UInt8(truncatingIfNeeded: n >> (8 * UInt64(i)))) }
+        return (out + headerBytes, offset)
     }
 }
 

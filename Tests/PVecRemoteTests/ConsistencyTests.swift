@@ -27,6 +27,38 @@ final class ConsistencyTests: XCTestCase {
         XCTAssertThrowsError(try Registry.checkManifest(wrongShape, id: wrongShape.id, againstBlob: raw))
     }
 
+    /// Valid safetensors of F32 tensors that are still not canonical, each written by hand:
+    /// the header-only comparison must refuse them all, and take NaN payloads, -0 and
+    /// subnormals as they are (they are data, copied bit for bit).
+    func testNonCanonicalLayoutsAreRefusedWithoutDecodingTheData() throws {
+        func file(_ header: String, data: [UInt8], pad: Bool = true) -> [UInt8] {
+            var h = Array(header.utf8)
+            while pad, h.count % 8 != 0 { h.append(UInt8(ascii: " ")) }
+            return (0..<8).map { UInt8(truncatingIfNeeded: UInt64(h.count) >> (8 * UInt64($0))) } + h + data
+        }
+        let data = [UInt8](repeating: 0x3F, count: 16)
+        let a = #""a":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}"#, b = #""b":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}"#
+        let canonical = file("{\(a),\(b)}", data: data)
+        let x = Tensor(shape: [2], scalars: [Float](repeating: Float(bitPattern: 0x3F3F_3F3F), count: 2))
+        XCTAssertEqual(canonical, Safetensors.encode(["a": x, "b": x]), "the hand-written file is what encode writes")
+        XCTAssertNil(Registry.canonicalBlobProblem(canonical))
+        let b2 = #""b":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}"#, a2 = #""a":{"dtype":"F32","shape":[2],"data_offsets":[8,16]}"#
+        let variants: [(String, [UInt8])] = [
+            ("keys out of order", file("{\(b),\(a)}", data: data)),
+            ("data not in key order", file("{\(a2),\(b2)}", data: data)),
+            ("whitespace in the header", file("{ \(a),\(b)}", data: data)),
+            ("header not padded", file("{\(a),\(b)}", data: data, pad: false)),
+            ("shape [2,1] written [2, 1]", file(#"{"a":{"dtype":"F32","shape":[2, 1],"data_offsets":[0,8]}}"#, data: Array(data[0..<8]))),
+            ("a byte after the data", file("{\(a),\(b)}", data: data + [0])),
+        ]
+        for (label, bytes) in variants {
+            XCTAssertNotNil(Registry.canonicalBlobProblem(bytes), label)
+        }
+        // Odd scalars are data: canonical as encode writes them.
+        let odd = Tensor(shape: [4], scalars: [Float(bitPattern: 0x7FC0_1234), -0.0, Float(bitPattern: 1), .infinity])
+        XCTAssertNil(Registry.canonicalBlobProblem(Safetensors.canonical(odd)))
+    }
+
     func testEveryManifestSharingABlobIsCheckedOnItsOwn() throws {
         let dir = try TempDir()
         let reg = try Registry.create(at: dir.url)

@@ -22,6 +22,13 @@ final class ServerHardeningCLITests: CLITestCase {
         return message
     }
 
+    func names(_ reg: URL) throws -> [String: String] {
+        let list = try JSONSerialization.jsonObject(with: Data(try on(reg, "ls", "--json").stdout.utf8)) as! [[String: Any]]
+        var out: [String: String] = [:]
+        for a in list { for n in a["names"] as? [String] ?? [] { out[n] = a["id"] as? String } }
+        return out
+    }
+
     func ids(_ reg: URL) throws -> [String] {
         let list = try JSONSerialization.jsonObject(with: Data(try on(reg, "ls", "--json").stdout.utf8)) as! [[String: Any]]
         return list.map { $0["id"] as! String }
@@ -176,6 +183,48 @@ final class ServerHardeningCLITests: CLITestCase {
         r = HTTP.send("POST", "\(server.url)/v1/objects", token: reader, body: Array(#"{"blobs":["\#(String(repeating: "cd", count: 32))"]}"#.utf8))
         XCTAssertEqual(r.status, 404, r.body)
         _ = jsonError(r.body)
+        try on(serverDir, "verify")
+    }
+
+    /// `POST /v1/names`: every entry and the token's scope for every name are checked before
+    /// any name moves; a stale entry does not stop the others, and its answer says where the
+    /// name is now.
+    func testBatchNameMovesCheckEverythingFirstAndMoveAllButTheStaleOne() throws {
+        let server = try ServerProcess(registry: serverDir)
+        let writer = try token("write:team-a/", name: "alice")
+        let raw = Safetensors.canonical(TestData.tensor(rows: 2, width: 8, seed: 21))
+        let blob = Digest.sha256Hex(raw)
+        let toy8 = Backbone(model: "toy", width: 8)
+        let m1 = Manifest(kind: .prompt, blob: BlobID(blob)!, shape: [2, 8], backbone: toy8, recipe: Recipe(op: "import"))
+        let m2 = Manifest(kind: .prompt, blob: BlobID(blob)!, shape: [2, 8], backbone: toy8, recipe: Recipe(op: "import", params: ["n": 2]))
+        XCTAssertEqual(putBlob(server, raw, token: writer).status, 201)
+        XCTAssertEqual(putManifest(server, m1, token: writer).status, 201)
+        XCTAssertEqual(putManifest(server, m2, token: writer).status, 201)
+        func move(_ entries: [(String, ArtifactID, ArtifactID?)]) -> (status: Int, body: String) {
+            let list = entries.map { #"{"name":"\#($0.0)","id":"\#($0.1.hex)","expected":\#($0.2.map { "\"\($0.hex)\"" } ?? "null")}"# }
+            return HTTP.send("POST", "\(server.url)/v1/names", token: writer, body: Array(#"{"refs":[\#(list.joined(separator: ","))]}"#.utf8))
+        }
+        XCTAssertEqual(move([("team-a/x", m1.id, nil)]).status, 200)
+        // One name outside the token's scope, or one name twice: refused whole.
+        var r = move([("team-a/y", m1.id, nil), ("team-b/z", m1.id, nil)])
+        XCTAssertEqual(r.status, 403, r.body)
+        XCTAssertTrue(jsonError(r.body)?.contains("team-b/z") ?? false, r.body)
+        r = move([("team-a/y", m1.id, nil), ("team-a/y", m2.id, nil)])
+        XCTAssertEqual(r.status, 400, r.body)
+        XCTAssertEqual(try names(serverDir), ["team-a/x": m1.id.hex], "nothing moved by a refused request")
+        // A stale expectation on x: y and w still move, x stays, and the answer says where x is.
+        r = move([("team-a/y", m2.id, nil), ("team-a/x", m2.id, m2.id), ("team-a/w", m1.id, nil)])
+        XCTAssertEqual(r.status, 200, r.body)
+        let answer = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any])
+        let refs = try XCTUnwrap(answer["refs"] as? [[String: Any]])
+        XCTAssertEqual(refs.map { $0["name"] as? String }, ["team-a/y", "team-a/x", "team-a/w"])
+        XCTAssertEqual(refs[1]["conflict"] as? Bool, true)
+        XCTAssertEqual(refs[1]["current"] as? String, m1.id.hex)
+        XCTAssertNil(refs[0]["conflict"])
+        XCTAssertEqual(try names(serverDir), ["team-a/x": m1.id.hex, "team-a/y": m2.id.hex, "team-a/w": m1.id.hex])
+        let audit = try on(serverDir, "audit", "team-a/w").stdout
+        XCTAssertTrue(audit.contains("token:alice"), "batch moves are audited with the token holder: \(audit)")
+        try on(serverDir, "audit", "verify")
         try on(serverDir, "verify")
     }
 
