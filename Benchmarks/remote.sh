@@ -128,10 +128,12 @@ manifest or blob of the $N prompts (GET with a read token):
 | $CLIENTS | $total | $rps | $p50 | $p99 | $non2xx | $sockerr |
 
 Load average at the end of the run: $load (if other work shared the 2 cores, these are
-floors). Where the time goes, per object: the receiver decodes and re-hashes every blob,
-writes it to a temp file, fsyncs it, renames it and fsyncs the folder; the server also runs one
-SQLite transaction per manifest (index row, pin, audit entry) and one per name moved (each
-name is a compare-and-swap request). \`cp\` does none of that. The second push asks the
+floors). Where the time goes: objects travel in packs (POST /v1/pack, POST /v1/objects) of
+about 16 MiB, four in flight; the receiver decodes and re-hashes every blob and checks it is
+canonical, writes each pack's objects to temp files, fsyncs them (8 at a time) and the folder
+once, and renames them; the server takes each pack of manifests in one SQLite transaction and
+all names in one request and one transaction (POST /v1/names). A manifest is checked against
+its blob, which is read and hashed again. \`cp\` does none of that. The second push asks the
 server which of the 2,001 objects it lacks (one request), finds none, and sends nothing.
 MD
 cat "$RESULTS"
