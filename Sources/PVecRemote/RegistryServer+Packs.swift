@@ -81,24 +81,22 @@ extension RegistryServer {
             guard let n = asked.intValue, n > 0 else { throw APIError(.badRequest, "\"max_bytes\" must be a positive integer") }
             cap = Int(min(n, Int64(cap)))
         }
+        // One loader per asked object, manifests first; stop at the first that does not fit.
+        let loaders: [() throws -> ObjectPack.Entry] = manifestIDs.map { id in {
+            guard catalog.hasArtifact(id) else { throw APIError(.notFound, "no manifest \(id.short) here") }
+            return .manifest(id, try catalog.manifestBytes(id))
+        } } + blobIDs.map { id in {
+            guard blobs.hasBlob(id) else { throw APIError(.notFound, "no blob \(id.short) here") }
+            return .blob(id, try blobs.encodedBlob(id))
+        } }
         var pack = ObjectPack()
         var size = ObjectPack.magic.count
-        func fits(_ n: Int) -> Bool { pack.entries.isEmpty || size + ObjectPack.recordOverhead + n <= cap }
-        for id in manifestIDs {
-            guard catalog.hasArtifact(id) else { throw APIError(.notFound, "no manifest \(id.short) here") }
-            let bytes = try catalog.manifestBytes(id)
-            guard fits(bytes.count) else { break }
-            pack.entries.append(.manifest(id, bytes))
-            size += ObjectPack.recordOverhead + bytes.count
-        }
-        if pack.entries.count == manifestIDs.count {
-            for id in blobIDs {
-                guard blobs.hasBlob(id) else { throw APIError(.notFound, "no blob \(id.short) here") }
-                let bytes = try blobs.encodedBlob(id)
-                guard fits(bytes.count) else { break }
-                pack.entries.append(.blob(id, bytes))
-                size += ObjectPack.recordOverhead + bytes.count
-            }
+        for load in loaders {
+            let entry = try load()
+            let n = ObjectPack.recordOverhead + entry.bytes.count
+            guard pack.entries.isEmpty || size + n <= cap else { break }
+            pack.entries.append(entry)
+            size += n
         }
         return Self.bytes(pack.encoded(), type: ObjectPack.mediaType)
     }
