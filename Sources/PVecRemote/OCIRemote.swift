@@ -23,6 +23,9 @@ enum OCIRemote {
 
     // MARK: - Push
 
+    /// Tag moves audited per catalog transaction.
+    static let auditGroup = 64
+
     /// The most raw blob bytes a push keeps between measuring and uploading them.
     static let rawCacheBytes = 512 << 20
 
@@ -226,29 +229,44 @@ enum OCIRemote {
             moves.append(Move(plain: plain, tag: tag, id: id, ociBytes: p.ociBytes, digest: p.digest,
                               currentDigest: now.digest, currentID: now.id, versionTag: OCIMapping.versionTag(tag, version)))
         }
-        // The audit rows are written in name order while later tags are still moving.
+        // The audit rows are written in name order while later tags are still moving, in
+        // groups of `auditGroup` (one transaction each), and whatever is left when the moves
+        // end or fail: a tag that moved is audited whatever happened to the next.
         enum Outcome: Sendable { case overtaken, readBack(String?, before: String?) }
-        try RemoteSync.parallel(moves, width: streams, { m -> Outcome in
-            try client.putManifest(m.ociBytes, reference: m.versionTag)
-            let before = try client.manifestDigest(m.tag)
-            if !force, before != m.currentDigest { return .overtaken }
-            try client.putManifest(m.ociBytes, reference: m.tag)
-            return .readBack(try client.manifestDigest(m.tag), before: before)
-        }, inOrder: { m, outcome in
-            guard case .readBack(let after, let before) = outcome else {
-                conflict = conflict ?? .conflict(name: m.plain, message: "another push moved it while this one was sending objects")
-                return
-            }
-            try registry.recordRemoteTagMove(remote: client.display, tag: "\(m.tag) (\(m.versionTag))", name: m.plain, oldDigest: before,
-                                             newDigest: m.digest, oldID: before == m.currentDigest ? m.currentID : nil, newID: m.id,
-                                             command: command)
-            guard after == m.digest else {
-                conflict = conflict ?? .conflict(name: m.plain, message: "another push moved it while this one did")
-                return
-            }
-            report.names.append((m.plain, m.id, true))
-            config.remotes[name]?.tracking[m.plain] = m.id
-        })
+        var audit: [Registry.RemoteTagMove] = []
+        func writeAudit() throws {
+            let rows = audit
+            audit.removeAll()
+            try registry.recordRemoteTagMoves(rows, command: command)
+        }
+        do {
+            try RemoteSync.parallel(moves, width: streams, { m -> Outcome in
+                try client.putManifest(m.ociBytes, reference: m.versionTag)
+                let before = try client.manifestDigest(m.tag)
+                if !force, before != m.currentDigest { return .overtaken }
+                try client.putManifest(m.ociBytes, reference: m.tag)
+                return .readBack(try client.manifestDigest(m.tag), before: before)
+            }, inOrder: { m, outcome in
+                guard case .readBack(let after, let before) = outcome else {
+                    conflict = conflict ?? .conflict(name: m.plain, message: "another push moved it while this one was sending objects")
+                    return
+                }
+                audit.append(Registry.RemoteTagMove(remote: client.display, tag: "\(m.tag) (\(m.versionTag))", name: m.plain,
+                                                    oldDigest: before, newDigest: m.digest,
+                                                    oldID: before == m.currentDigest ? m.currentID : nil, newID: m.id))
+                if audit.count >= auditGroup { try writeAudit() }
+                guard after == m.digest else {
+                    conflict = conflict ?? .conflict(name: m.plain, message: "another push moved it while this one did")
+                    return
+                }
+                report.names.append((m.plain, m.id, true))
+                config.remotes[name]?.tracking[m.plain] = m.id
+            })
+        } catch {
+            try? writeAudit()
+            throw error
+        }
+        try writeAudit()
         try config.save()
         if let conflict { throw conflict }
         return report
@@ -395,9 +413,11 @@ enum OCIRemote {
         let todo = order.filter { !registry.hasArtifact($0.id) }
         let fetched = Locked([ArtifactID: [UInt8]]())
         let counter = RemoteSync.Counter()
-        // Verified blobs wait here until every object of the pull has passed its checks, so a
-        // tampered registry gets nothing stored, not even the good objects before the bad one.
-        let verified = Locked([BlobID: [UInt8]]())
+        // Verified blobs are written under temp names as they arrive (their disk writes overlap
+        // the downloads still in flight) and wait there until every object of the pull has
+        // passed its checks, so a tampered registry gets nothing stored, not even the good
+        // objects before the bad one: on any failure the staged files go with `verified`.
+        let verified = Locked([BlobID: StagedBlob]())
         try RemoteSync.parallel(todo, width: streams) { f in
             let bytes = try client.blob(f.oci.config.digest, size: f.oci.config.size)
             let (_, m) = try Registry.incomingManifest(bytes, as: f.id)
@@ -412,7 +432,8 @@ enum OCIRemote {
                     let raw = try client.blob(layer.digest, size: layer.size)
                     try Registry.checkCanonicalBlob(raw, as: b)
                     try Registry.checkManifest(m, id: f.id, againstBlob: raw)
-                    verified.with { $0[b] = raw }
+                    let staged = try registry.stageCanonicalBlob(raw, as: b)
+                    verified.with { $0[b] = staged }
                     moved += raw.count
                 }
             }
@@ -432,7 +453,7 @@ enum OCIRemote {
         }
         let manifestBytes = fetched.with { got in todo.compactMap { got[$0.id] } }
         // Blobs go in with the manifests: one group write (one fsync pass) and one transaction.
-        let blobs = verified.with { $0 }.sorted { $0.key.hex < $1.key.hex }.map { IncomingBlob.canonical($0.key, $0.value) }
+        let blobs = verified.with { $0 }.sorted { $0.key.hex < $1.key.hex }.map { IncomingBlob.staged($0.value) }
         report.blobs = blobs.count
         report.manifests = manifestBytes.count
         report.bytes = counter.bytes

@@ -62,9 +62,12 @@ struct ObjectDirectory: Sendable {
     /// Every object is durable when this returns. If a write or fsync fails, every temp file
     /// is removed and no object appears; a rename that fails part-way leaves the objects
     /// already renamed, which are whole and content-addressed (like a crash would).
+    ///
+    /// `staged` objects, already written and fsynced under temp names, are renamed with the
+    /// others and their folders fsynced with theirs; one already present is removed.
     /// - Returns: how many objects were written.
     @discardableResult
-    static func writeGroup(_ objects: [PendingObject]) throws -> Int {
+    static func writeGroup(_ objects: [PendingObject], staged: [StagedObject] = []) throws -> Int {
         var seen: Set<String> = []
         var todo: [(final: URL, temp: URL)] = []
         // Files still open: written, not yet fsynced. At most `maxOpenFiles` at a time, so a
@@ -108,8 +111,23 @@ struct ObjectDirectory: Sendable {
                 throw error
             }
         }
+        var placed = 0
+        for s in staged {
+            let final = s.final
+            // Present already, or staged twice: the temp file goes now.
+            guard seen.insert(final.path).inserted, !s.directory.contains(s.hex) else {
+                s.discard()
+                continue
+            }
+            try FileIO.move(s.temp, to: final)
+            s.markPlaced()
+            placed += 1
+            let folder = final.deletingLastPathComponent()
+            folders[folder.path] = folder
+            for f in s.unsyncedFolders { folders[f.path] = f }
+        }
         for folder in folders.values.sorted(by: { $0.path < $1.path }) { try FileIO.syncDirectory(folder) }
-        return todo.count
+        return todo.count + placed
     }
 
     /// The object's bytes; nil if it does not exist.

@@ -50,11 +50,14 @@ public enum IncomingBlob: Sendable {
     case encoded(BlobID, [UInt8])
     /// The canonical safetensors bytes (what `canonicalBlob` gives, an OCI layer).
     case canonical(BlobID, [UInt8])
+    /// A blob this registry already checked and wrote under a temp name (`stageCanonicalBlob`).
+    case staged(StagedBlob)
 
     /// The blob's id (claimed; checked before it is written).
     public var id: BlobID {
         switch self {
         case .encoded(let id, _), .canonical(let id, _): return id
+        case .staged(let s): return s.id
         }
     }
 }
@@ -225,21 +228,39 @@ extension Registry {
         for s in batch.signatures where !s.isValid { throw StoreError.badSignature(artifact: s.artifact.hex, key: s.key) }
         for s in batch.signatures { try ArtifactSignature.validateSigner(s.signer) }
         for r in batch.refs { try RefName.validate(r.name) }
-        // Blobs are checked (decoded, hashed) before the write lock is taken, on every core.
-        let incoming = batch.blobs.filter { !objects.contains($0.id.hex) }
-        let checked: [ObjectDirectory.PendingObject] = try Parallel.map(incoming.count) { k in
-            switch incoming[k] {
-            case .encoded(let id, let bytes):
-                _ = try Self.checkEncodedBlob(bytes, as: id)
-                return .init(directory: objects, hex: id.hex, bytes: bytes)
-            case .canonical(let id, let raw):
-                let actual = Digest.sha256Hex(raw)
-                guard actual == id.hex else { throw StoreError.hashMismatch(id: id.hex, what: "blob", actual: actual) }
-                try Self.checkCanonicalBlob(raw, as: id)
-                return .init(directory: objects, hex: id.hex, bytes: BlobEncoding.encodeForStore(raw))
+        // Blobs are checked (decoded, hashed) before the write lock is taken, on every core;
+        // staged ones were checked when they were staged, by this registry.
+        var staged: [StagedObject] = []
+        var incoming: [(id: BlobID, bytes: [UInt8], encoded: Bool)] = []
+        for b in batch.blobs {
+            if objects.contains(b.id.hex) {
+                if case .staged(let s) = b, s.object.directory.base.standardizedFileURL == objects.base.standardizedFileURL {
+                    s.object.discard()
+                }
+                continue
+            }
+            switch b {
+            case .encoded(let id, let bytes): incoming.append((id, bytes, true))
+            case .canonical(let id, let raw): incoming.append((id, raw, false))
+            case .staged(let s):
+                guard s.object.directory.base.standardizedFileURL == objects.base.standardizedFileURL else {
+                    throw StoreError.notWritable(path: s.object.temp.path, reason: "the blob was staged for another registry")
+                }
+                staged.append(s.object)
             }
         }
-        let arriving = Set(checked.map(\.hex))
+        let checked: [ObjectDirectory.PendingObject] = try Parallel.map(incoming.count) { k in
+            let (id, bytes, encoded) = incoming[k]
+            if encoded {
+                _ = try Self.checkEncodedBlob(bytes, as: id)
+                return .init(directory: objects, hex: id.hex, bytes: bytes)
+            }
+            let actual = Digest.sha256Hex(bytes)
+            guard actual == id.hex else { throw StoreError.hashMismatch(id: id.hex, what: "blob", actual: actual) }
+            try Self.checkCanonicalBlob(bytes, as: id)
+            return .init(directory: objects, hex: id.hex, bytes: BlobEncoding.encodeForStore(bytes))
+        }
+        let arriving = Set(checked.map(\.hex) + staged.map(\.hex))
         return try catalogWrite { db in
             var known = Set(try String.fetchAll(db, sql: "SELECT id FROM artifacts WHERE id IN (SELECT value FROM json_each(?))",
                                                 arguments: [JSONValue.array(parsed.flatMap { [$0.0] + $0.1.parents.map(\.id) }
@@ -268,7 +289,8 @@ extension Registry {
             }
             // Every object of the batch in one group (one fsync pass, one fsync per folder),
             // durable before the rows that name them commit.
-            try ObjectDirectory.writeGroup(checked + fresh.map { .init(directory: manifestObjects, hex: $0.0.hex, bytes: $0.2) })
+            try ObjectDirectory.writeGroup(checked + fresh.map { .init(directory: manifestObjects, hex: $0.0.hex, bytes: $0.2) },
+                                           staged: staged)
             let now = Date()
             for (id, m, bytes) in fresh {
                 try Self.index(m, id: id, bytes: bytes, createdAt: now, in: db)

@@ -106,7 +106,7 @@ public struct LogEntry: Hashable, Sendable {
     /// When the change was made.
     public var time: Date
     /// `create-ref`, `update-ref`, `tag`, `sign`, `trust`, `untrust`, `token` (created or revoked),
-    /// `remote-tag` (a push moved a name on a remote; see `recordRemoteTagMove`),
+    /// `remote-tag` (a push moved a name on a remote; see `recordRemoteTagMoves`),
     /// `import` or `rebuild-catalog`.
     public var action: String
     /// What the change is about: the name, tag, team (`trust`), token holder (`token`), signer or

@@ -26,6 +26,34 @@ final class AuditChainTests: XCTestCase {
         XCTAssertEqual(try reg.audit(name: "x").map(\.command), ["two", "one"])
     }
 
+    /// A push's tag moves go in as one transaction per group: every row chained, in the
+    /// order given, each with its own names and digests.
+    func testRemoteTagMovesOfOneGroupAreChainedInOrder() throws {
+        let dir = try TempDir()
+        let reg = try makeLog(dir)
+        let a = try Fixtures.prompt(reg, seed: 3), b = try Fixtures.prompt(reg, seed: 4)
+        let moves = [
+            Registry.RemoteTagMove(remote: "oci://h/r", tag: "p1 (_v1.p1)", name: "p1", oldDigest: nil, newDigest: "sha256:11",
+                                   oldID: nil, newID: a),
+            Registry.RemoteTagMove(remote: "oci://h/r", tag: "p2 (_v3.p2)", name: "p2", oldDigest: "sha256:22", newDigest: "sha256:33",
+                                   oldID: a, newID: b),
+            Registry.RemoteTagMove(remote: "oci://h/r", tag: "p3 (_v1.p3)", name: "p3", oldDigest: nil, newDigest: "sha256:44",
+                                   oldID: nil, newID: b),
+        ]
+        try reg.recordRemoteTagMoves(moves, command: "pvec push r p1 p2 p3", actor: "carol")
+        try reg.recordRemoteTagMoves([], command: "nothing")
+        let rows = try reg.log(limit: 3).reversed()
+        XCTAssertEqual(rows.map(\.name), ["p1", "p2", "p3"])
+        XCTAssertEqual(rows.map(\.action), ["remote-tag", "remote-tag", "remote-tag"])
+        XCTAssertEqual(rows.map(\.oldID), [nil, a, nil])
+        XCTAssertEqual(rows.map(\.newID), [a, b, b])
+        XCTAssertEqual(rows.map(\.actor), ["carol", "carol", "carol"])
+        XCTAssertEqual(Array(rows)[1].command, "pvec push r p1 p2 p3 [remote oci://h/r tag p2 (_v3.p2) sha256:22 -> sha256:33]")
+        let r = try Registry.open(at: dir.url).verifyAuditLog()
+        XCTAssertEqual(r.entries, 7, "the empty group wrote no row")
+        XCTAssertEqual(r.problems, [])
+    }
+
     func testTriggersRefuseAnUnchainedInsertAndUpdates() throws {
         let dir = try TempDir()
         _ = try makeLog(dir)
