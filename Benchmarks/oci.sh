@@ -67,6 +67,10 @@ YML
     for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/v2/" >/dev/null && return; sleep 0.1; done
     echo "docker-registry did not start" >&2; exit 1
 }
+# CPU the registry process has used so far, in ms (user + system, from /proc/PID/stat).
+registry_cpu() { awk -v hz="$(getconf CLK_TCK)" '{print int(($14 + $15) * 1000 / hz)}' "/proc/$REG/stat"; }
+# Appends "<what>_regcpu <ms>" for the registry CPU one phase used.
+cpu_since() { echo "$1_regcpu $(( $(registry_cpu) - $2 ))" >> "$OUT/times.txt"; }
 stop_registry() { [ -n "$REG" ] && kill "$REG" 2>/dev/null && wait "$REG" 2>/dev/null || true; REG=""; }
 trap stop_registry EXIT
 
@@ -77,24 +81,28 @@ for round in $(seq 1 "$ROUNDS"); do
     start_registry
     "$PVEC" remote add "oci$round" "oci://127.0.0.1:$PORT/pvec-bench" --plain-http --registry "$A" >/dev/null
     # PVEC_HTTP_TRACE logs each request (one line, a locked append) for the profile below.
+    c0=$(registry_cpu)
     t0=$(now); PVEC_HTTP_TRACE="$OUT/trace-push.txt" "$PVEC" push "oci$round" "${names[@]}" --json --registry "$A" > "$OUT/push1.json"; t1=$(now)
-    echo "pvec_push $(secs "$t0" "$t1")" >> "$OUT/times.txt"
+    echo "pvec_push $(secs "$t0" "$t1")" >> "$OUT/times.txt"; cpu_since pvec_push "$c0"
     t0=$(now); "$PVEC" push "oci$round" "${names[@]}" --json --registry "$A" > "$OUT/push2.json"; t1=$(now)
     echo "pvec_repush $(secs "$t0" "$t1")" >> "$OUT/times.txt"
     rm -rf "$OUT/b"
+    c0=$(registry_cpu)
     t0=$(now); PVEC_HTTP_TRACE="$OUT/trace-pull.txt" "$PVEC" clone "oci://127.0.0.1:$PORT/pvec-bench" "$OUT/b" --plain-http --json > "$OUT/pull.json"; t1=$(now)
-    echo "pvec_pull $(secs "$t0" "$t1")" >> "$OUT/times.txt"
+    echo "pvec_pull $(secs "$t0" "$t1")" >> "$OUT/times.txt"; cpu_since pvec_pull "$c0"
     cmp <("$PVEC" ls --json --registry "$A" | python3 -c "import json,sys;print(sorted(a['id'] for a in json.load(sys.stdin)))") \
         <("$PVEC" ls --json --registry "$OUT/b" | python3 -c "import json,sys;print(sorted(a['id'] for a in json.load(sys.stdin)))")
     stop_registry
 
     echo "== round $round: oras" >&2
     start_registry
+    c0=$(registry_cpu)
     t0=$(now); python3 Benchmarks/peers/oras_push_pull.py push "127.0.0.1:$PORT/oras-bench" "$OUT/files" >/dev/null; t1=$(now)
-    echo "oras_push $(secs "$t0" "$t1")" >> "$OUT/times.txt"
+    echo "oras_push $(secs "$t0" "$t1")" >> "$OUT/times.txt"; cpu_since oras_push "$c0"
     rm -rf "$OUT/oras-out"
+    c0=$(registry_cpu)
     t0=$(now); python3 Benchmarks/peers/oras_push_pull.py pull "127.0.0.1:$PORT/oras-bench" "$OUT/files" "$OUT/oras-out" >/dev/null; t1=$(now)
-    echo "oras_pull $(secs "$t0" "$t1")" >> "$OUT/times.txt"
+    echo "oras_pull $(secs "$t0" "$t1")" >> "$OUT/times.txt"; cpu_since oras_pull "$c0"
     cmp "$OUT/files/p0000.safetensors" "$OUT/oras-out/p0000.safetensors"
     stop_registry
 
@@ -120,7 +128,8 @@ def row(what, k, peer=None):
     s = m[k]; r = f"{mb / s:.0f} MB/s"
     vs_oras = f"{m[peer] / s:.2f}×" if peer else ""
     vs_cp = f"{100 * m['cp'] / s:.0f}%" if k != 'cp' else "100%"
-    return f"| {what} | {s:.2f} s | {r} | {vs_oras} | {vs_cp} |"
+    cpu = f"{m[k + '_regcpu'] / 1000:.1f} s" if k + '_regcpu' in m else ""
+    return f"| {what} | {s:.2f} s | {r} | {vs_oras} | {vs_cp} | {cpu} |"
 lines = [
     f"# OCI publishing benchmark (issue 10)",
     "",
@@ -129,8 +138,8 @@ lines = [
     f"each on empty storage. `Benchmarks/oci.sh`; {os.cpu_count()} cores, {platform.machine()}, "
     f"OPENBLAS_CORETYPE={os.environ.get('OPENBLAS_CORETYPE', 'unset')} (no BLAS in this path).",
     "",
-    "| case | time | rate | pvec vs ORAS (×, higher is better) | % of `cp -r` |",
-    "| --- | --- | --- | --- | --- |",
+    "| case | time | rate | pvec vs ORAS (×, higher is better) | % of `cp -r` | registry CPU |",
+    "| --- | --- | --- | --- | --- | --- |",
     row("pvec push", "pvec_push", "oras_push"),
     row("ORAS (Python `oras`) push", "oras_push"),
     row("pvec pull (clone)", "pvec_pull", "oras_pull"),
@@ -140,6 +149,8 @@ lines = [
     f"pvec's push moved {int(pushed)/1e6:.0f} MB; a second push moved {int(repushed)} bytes in {m['pvec_repush']:.2f} s.",
     f"pvec kept {streams} requests in flight (`PVEC_OCI_STREAMS`). Load average (1, 5, 15 min) "
     f"{load0} before the run, {load1} after: the 2 cores were shared with other builds and tests.",
+    "Registry CPU is the user + system time the docker-registry process spent in that phase "
+    "(/proc/PID/stat); the client runs on the same cores.",
 ]
 def profile(path, what):
     # One line per request: start ms, duration ms, method, status, sent, received, path.

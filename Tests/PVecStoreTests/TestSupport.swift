@@ -82,3 +82,19 @@ func tamper(_ registry: URL, _ sql: String) throws {
 
 /// Drops the append-only triggers so a test can play the tamperer.
 let dropAuditTriggers = "DROP TRIGGER audit_log_no_update; DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_log_chain;"
+
+/// Every file in the two-hex-digit folders of `tops` (`objects`, `manifests`), temp files
+/// included, as `top/ab/rest`.
+func objectFiles(_ reg: Registry, in tops: [String]) throws -> [String] {
+    var out: [String] = []
+    for top in tops {
+        let base = reg.root.appendingPathComponent(top)
+        for f in try FileManager.default.contentsOfDirectory(atPath: base.path) {
+            var isDir: ObjCBool = false
+            let p = base.appendingPathComponent(f)
+            guard FileManager.default.fileExists(atPath: p.path, isDirectory: &isDir), isDir.boolValue else { continue }
+            out += try FileManager.default.contentsOfDirectory(atPath: p.path).map { "\(top)/\(f)/\($0)" }
+        }
+    }
+    return out.sorted()
+}

@@ -8,19 +8,7 @@ final class WriteBatchTests: XCTestCase {
     func artifactCount(_ reg: Registry) throws -> Int { try reg.list().count }
 
     /// Every object file under `objects/` and `manifests/`, temp files included.
-    func files(_ reg: Registry) throws -> [String] {
-        var out: [String] = []
-        for top in ["objects", "manifests"] {
-            let base = reg.root.appendingPathComponent(top)
-            for f in try FileManager.default.contentsOfDirectory(atPath: base.path) {
-                var isDir: ObjCBool = false
-                let p = base.appendingPathComponent(f)
-                guard FileManager.default.fileExists(atPath: p.path, isDirectory: &isDir), isDir.boolValue else { continue }
-                out += try FileManager.default.contentsOfDirectory(atPath: p.path).map { "\(top)/\(f)/\($0)" }
-            }
-        }
-        return out.sorted()
-    }
+    func files(_ reg: Registry) throws -> [String] { try objectFiles(reg, in: ["objects", "manifests"]) }
 
     func manifest(_ blob: BlobID, _ t: Tensor, parents: [Parent] = [], seed: Int64) -> Manifest {
         Manifest(kind: parents.isEmpty ? .prompt : .vector, blob: blob, shape: t.shape, backbone: Fixtures.backbone,
