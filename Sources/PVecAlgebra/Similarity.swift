@@ -58,7 +58,44 @@ public enum Similarity {
             }
             initialized = n * d
         }
-        // X Xᵀ is symmetric: one syrk for the upper triangle, mirrored below.
+        return gramOfUnitRows(x, n: n, d: d)
+    }
+
+    /// The same matrix for `n` tensors of `d` scalars each, already stacked as the rows of
+    /// `x` (as `Registry.stackedSingleTensors` reads them from the store, without a tensor
+    /// per operand); the rows are normalised in place, on every core.
+    ///
+    /// - Throws: `AlgebraError.tooFewOperands` for none, `.zeroNorm` for the first row whose
+    ///   norm is 0 or not finite.
+    public static func cosineMatrix(stacked x: inout [Float], n: Int, d: Int, operation: String = "cos --matrix") throws -> Tensor {
+        guard n > 0 else { throw AlgebraError.tooFewOperands(operation: operation, minimum: 1, found: 0) }
+        guard d > 0, x.count == n * d else {
+            throw AlgebraError.shapeMismatch(operation: operation, expected: [n, d], found: [x.count], index: 0)
+        }
+        let norms: [Float] = x.withUnsafeBufferPointer { xb in
+            let rows = UncheckedRows(base: UnsafeMutablePointer(mutating: xb.baseAddress!))
+            return [Float](unsafeUninitializedCapacity: n) { nb, k in
+                let out = UncheckedRows(base: nb.baseAddress!)
+                Parallel.forEach(n) { i, _ in out.base[i] = BLAS.snrm2(n: d, x: rows.base + i * d) }
+                k = n
+            }
+        }
+        if let i = norms.firstIndex(where: { $0 == 0 || !$0.isFinite }) {
+            throw AlgebraError.zeroNorm(operation: operation, index: i)
+        }
+        x.withUnsafeMutableBufferPointer { xb in
+            let rows = UncheckedRows(base: xb.baseAddress!)
+            Parallel.forEach(n) { i, _ in
+                let row = rows.base + i * d
+                let norm = norms[i]
+                for j in 0..<d { row[j] = row[j] / norm }
+            }
+        }
+        return gramOfUnitRows(x, n: n, d: d)
+    }
+
+    /// X Xᵀ of unit rows, clamped to [−1, 1]: one syrk for the upper triangle, mirrored below.
+    static func gramOfUnitRows(_ x: [Float], n: Int, d: Int) -> Tensor {
         var c = [Float](repeating: 0, count: n * n)
         x.withUnsafeBufferPointer { xb in
             c.withUnsafeMutableBufferPointer { cb in

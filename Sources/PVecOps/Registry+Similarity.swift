@@ -27,7 +27,21 @@ extension Registry {
     }
 
     /// Cosine similarity of the flattened tensors of every pair, as one gemm.
+    ///
+    /// When every operand is read as stored (no vector derived in memory), the blobs are
+    /// decoded straight into the rows of the stacked matrix (`stackedSingleTensors`), with no
+    /// tensor per operand; otherwise, or for a blob of another layout, one by one.
     public func cosineMatrix(_ specs: [String], asVectors: Bool, operation: String = "cos --matrix") throws -> Tensor {
+        let operands: [Operand] = try Parallel.map(specs.count) { try operand(specs[$0]) }
+        let blobs = operands.compactMap(\.manifest.blob)
+        if !operands.isEmpty, blobs.count == operands.count,
+           !asVectors || operands.allSatisfy({ $0.manifest.kind == .vector }) {
+            _ = try commonBackbone(operands)
+            let shape = try commonShape(operands)
+            if var x = try stackedSingleTensors(blobs, count: shape.count) {
+                return try Similarity.cosineMatrix(stacked: &x, n: operands.count, d: shape.count, operation: operation)
+            }
+        }
         let pairs = try analysisTensors(specs, asVectors: asVectors)
         return try Similarity.cosineMatrix(pairs.map(\.1), operation: operation)
     }

@@ -61,21 +61,44 @@ extension BlobEncoding {
     static func tensor(_ layout: CanonicalTensorLayout, data: UnsafeRawBufferPointer, shuffled: Bool) -> Tensor {
         let count = layout.shape.count
         let scalars = [Float](unsafeUninitializedCapacity: count) { buf, n in
-            if shuffled {
-                let src = data.assumingMemoryBound(to: UInt8.self)
-                for i in 0..<count {
-                    let bits = UInt32(src[i]) | UInt32(src[count + i]) << 8
-                        | UInt32(src[2 * count + i]) << 16 | UInt32(src[3 * count + i]) << 24
-                    buf[i] = Float(bitPattern: bits)
-                }
-            } else if count > 0 {
-                UnsafeMutableRawBufferPointer(buf).copyMemory(from: UnsafeRawBufferPointer(rebasing: data[..<(4 * count)]))
-                #if _endian(big)
-                for i in 0..<count { buf[i] = Float(bitPattern: UInt32(littleEndian: buf[i].bitPattern)) }
-                #endif
-            }
+            if let base = buf.baseAddress { writeScalars(count, data: data, shuffled: shuffled, into: base) }
             n = count
         }
         return Tensor(shape: layout.shape, scalars: scalars)
+    }
+
+    /// `count` scalars from an F32 little-endian data section (byte planes when `shuffled`),
+    /// written once into `dest`.
+    static func writeScalars(_ count: Int, data: UnsafeRawBufferPointer, shuffled: Bool, into dest: UnsafeMutablePointer<Float>) {
+        if shuffled {
+            let src = data.assumingMemoryBound(to: UInt8.self)
+            for i in 0..<count {
+                let bits = UInt32(src[i]) | UInt32(src[count + i]) << 8
+                    | UInt32(src[2 * count + i]) << 16 | UInt32(src[3 * count + i]) << 24
+                dest[i] = Float(bitPattern: bits)
+            }
+        } else if count > 0, let from = data.baseAddress {
+            UnsafeMutableRawPointer(dest).copyMemory(from: from, byteCount: 4 * count)
+            #if _endian(big)
+            for i in 0..<count { dest[i] = Float(bitPattern: UInt32(littleEndian: dest[i].bitPattern)) }
+            #endif
+        }
+    }
+
+    /// Like `singleTensor`, for callers that stack many tensors: the scalars go straight into
+    /// `dest` (room for `count`), with no tensor of their own.
+    /// - Returns: the SHA-256 (hex) of the canonical bytes; nil when the blob is not one F32
+    ///   tensor of exactly `count` scalars (nothing usable was written then).
+    static func singleTensor(_ all: UnsafeRawBufferPointer, count: Int, into dest: UnsafeMutablePointer<Float>) throws(BlobDecodingError) -> String? {
+        let h = try header(all, total: all.count)
+        if h.isStored {
+            let canonical = UnsafeRawBufferPointer(rebasing: all[headerSize...])
+            guard let layout = CanonicalTensorLayout.parse(canonical, total: canonical.count), layout.shape.count == count else { return nil }
+            writeScalars(count, data: UnsafeRawBufferPointer(rebasing: canonical[layout.dataStart...]), shuffled: false, into: dest)
+            return Digest.hex(SHA256.hash(data: canonical))
+        }
+        guard let (tensor, digest) = try singleTensor(all), tensor.count == count else { return nil }
+        tensor.scalars.withUnsafeBufferPointer { if let b = $0.baseAddress { dest.update(from: b, count: count) } }
+        return digest
     }
 }

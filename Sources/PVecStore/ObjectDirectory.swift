@@ -305,15 +305,25 @@ enum FileIO {
         if fsync(fd) != 0 && errno != EINVAL { throw error(errno, url, "fsync folder") }
     }
 
+    /// An open descriptor for reading and the size `fstat` reports (0 for what is not a
+    /// regular file); the caller closes it.
+    static func openForReading(_ url: URL) throws -> (fd: Int32, size: Int) {
+        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw error(errno, url, "open") }
+        var st = stat()
+        guard fstat(fd, &st) == 0 else {
+            let code = errno
+            close(fd)
+            throw error(code, url, "stat")
+        }
+        return (fd, st.st_mode & S_IFMT == S_IFREG ? max(Int(st.st_size), 0) : 0)
+    }
+
     /// The whole file, read with one buffer of the size `fstat` reports (a file that grows
     /// meanwhile is read to its end all the same).
     static func readFile(_ url: URL) throws -> [UInt8] {
-        let fd = open(url.path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else { throw error(errno, url, "open") }
+        let (fd, size) = try openForReading(url)
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw error(errno, url, "stat") }
-        let size = st.st_mode & S_IFMT == S_IFREG ? max(Int(st.st_size), 0) : 0
         var failure: Int32 = 0
         var out = [UInt8](unsafeUninitializedCapacity: size) { buf, count in
             count = 0
@@ -340,6 +350,31 @@ enum FileIO {
             out += chunk[0..<n]
         }
         return out
+    }
+
+    /// Reads the whole file into `scratch`, reallocating it only when the file is larger than
+    /// it, and returns how many bytes came: a thread reading many objects in turn allocates
+    /// (and faults in) one buffer, not one per object. Nil (nothing read) for a file larger
+    /// than `limit`.
+    static func readFile(_ url: URL, into scratch: inout UnsafeMutableRawBufferPointer, limit: Int) throws -> Int? {
+        let (fd, size) = try openForReading(url)
+        defer { close(fd) }
+        guard size <= limit else { return nil }
+        if scratch.count < size {
+            scratch.deallocate()
+            scratch = .allocate(byteCount: size, alignment: 16)
+        }
+        var count = 0
+        while count < size {
+            let n = read(fd, scratch.baseAddress! + count, size - count)
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw error(errno, url, "read")
+            }
+            if n == 0 { break }
+            count += n
+        }
+        return count
     }
 
     /// Writes a small file atomically (temp, fsync, rename, fsync folder), replacing it.

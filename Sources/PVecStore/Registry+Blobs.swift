@@ -71,6 +71,66 @@ extension Registry {
         return tensor
     }
 
+    /// The single F32 tensors of `blobs`, each of `count` scalars, decoded straight into
+    /// consecutive rows of one `[blobs.count × count]` buffer on every core (each thread
+    /// reading its files into one reused buffer), each checked against its id: what
+    /// `cos --matrix` stacks, without a tensor (and its allocation) per blob.
+    ///
+    /// - Returns: nil when a blob holds another layout or size (the caller reads them one by
+    ///   one with `blob(_:)`, which reports what is wrong).
+    /// - Throws: `StoreError.missingObject`, `.corruptObject`, for the first bad blob in order.
+    public func stackedSingleTensors(_ blobs: [BlobID], count: Int) throws -> [Float]? {
+        let n = blobs.count
+        guard n > 0, count > 0, n <= Int.max / count else { return n == 0 ? [] : nil }
+        // A stored prompt is its canonical bytes plus headers; compressed ones are smaller.
+        let limit = BlobEncoding.headerSize + 2048 + 4 * count + 64
+        let workers = min(n, ProcessInfo.processInfo.activeProcessorCount)
+        let failures = BlobReadFailures()
+        var out = [Float](unsafeUninitializedCapacity: n * count) { buf, initialized in
+            guard let base = buf.baseAddress else { initialized = 0; return }
+            let rows = UncheckedFloatRows(base: base)
+            var scratch = (0..<workers).map { _ in UncheckedScratch() }
+            scratch.withUnsafeMutableBufferPointer { scratch in
+                let pads = UncheckedScratchArray(base: scratch.baseAddress!)
+                Parallel.forEach(n, workers: workers) { i, w in
+                    let id = blobs[i]
+                    let url = objects.url(for: id.hex)
+                    do {
+                        guard let size = try FileIO.readFile(url, into: &pads.base[w].buffer, limit: limit) else {
+                            failures.set(i, .notSingle)
+                            return
+                        }
+                        let digest = try BlobEncoding.singleTensor(UnsafeRawBufferPointer(rebasing: pads.base[w].buffer[..<size]),
+                                                                   count: count, into: rows.base + i * count)
+                        guard let digest else { failures.set(i, .notSingle); return }
+                        if digest != id.hex {
+                            failures.set(i, .error(StoreError.corruptObject(id: id.hex, path: url.path, reason: "content hashes to \(digest.prefix(12))")))
+                        }
+                    } catch let e as StoreError {
+                        if case .ioFailure = e, !objects.contains(id.hex) {
+                            failures.set(i, .error(StoreError.missingObject(id: id.hex, what: "blob")))
+                        } else {
+                            failures.set(i, .error(e))
+                        }
+                    } catch let e as BlobDecodingError {
+                        failures.set(i, .error(StoreError.corruptObject(id: id.hex, path: url.path, reason: e.reason)))
+                    } catch {
+                        failures.set(i, .error(StoreError.corruptObject(id: id.hex, path: url.path, reason: "\(error)")))
+                    }
+                }
+            }
+            for s in scratch { s.buffer.deallocate() }
+            initialized = n * count
+        }
+        switch failures.first {
+        case nil: return out
+        case .notSingle?:
+            out = []
+            return nil
+        case .error(let e)?: throw e
+        }
+    }
+
     /// True when the blob's object file is present; its bytes are not re-hashed (`blob(_:)` does that).
     public func hasBlob(_ id: BlobID) -> Bool {
         objects.contains(id.hex)
@@ -94,4 +154,43 @@ extension Registry {
         }
         return raw
     }
+}
+
+/// Why one blob of `stackedSingleTensors` could not go into its row.
+private enum BlobReadFailure: @unchecked Sendable {
+    case notSingle
+    case error(Error)
+}
+
+/// The failures of a parallel read, by index; the lowest one is reported.
+private final class BlobReadFailures: @unchecked Sendable {
+    private let lock = NSLock()
+    private var byIndex: [Int: BlobReadFailure] = [:]
+
+    func set(_ i: Int, _ f: BlobReadFailure) {
+        lock.lock()
+        byIndex[i] = f
+        lock.unlock()
+    }
+
+    var first: BlobReadFailure? {
+        lock.lock()
+        defer { lock.unlock() }
+        return byIndex.min { $0.key < $1.key }?.value
+    }
+}
+
+/// The stacked buffer's base address, shared by the threads that each fill their own rows.
+private struct UncheckedFloatRows: @unchecked Sendable {
+    let base: UnsafeMutablePointer<Float>
+}
+
+/// One thread's read buffer.
+private struct UncheckedScratch {
+    var buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: 0, alignment: 16)
+}
+
+/// The per-thread read buffers; thread w touches only element w.
+private struct UncheckedScratchArray: @unchecked Sendable {
+    let base: UnsafeMutablePointer<UncheckedScratch>
 }

@@ -69,6 +69,23 @@ final class ReferenceTests: XCTestCase {
         }
     }
 
+    /// The stacked entry point (rows read straight from the store) is the same computation:
+    /// the numpy reference within tolerance, and the tensor path's matrix bit for bit.
+    func testStackedCosineMatrixIsTheTensorPathsMatrixBitForBit() throws {
+        let c = try XCTUnwrap(try AlgebraFixtures.cases().first { $0.method == "cosineMatrix" })
+        let d = c.operands[0].count
+        var x = c.operands.flatMap(\.scalars)
+        let stacked = try Similarity.cosineMatrix(stacked: &x, n: c.operands.count, d: d)
+        assertClose(stacked, c.expected, tolerance: 2e-6, c.name)
+        XCTAssertEqual(stacked.scalars.map(\.bitPattern), try Similarity.cosineMatrix(c.operands).scalars.map(\.bitPattern))
+        var zero = x
+        for j in d..<(2 * d) { zero[j] = 0 }
+        XCTAssertThrowsError(try Similarity.cosineMatrix(stacked: &zero, n: c.operands.count, d: d)) {
+            guard case AlgebraError.zeroNorm(_, let index) = $0 else { return XCTFail("\($0)") }
+            XCTAssertEqual(index, 1)
+        }
+    }
+
     func testCosineAgreesWithTheMatrix() throws {
         let c = try XCTUnwrap(try AlgebraFixtures.cases().first { $0.method == "cosineMatrix" })
         let n = c.operands.count
