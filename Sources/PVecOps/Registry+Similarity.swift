@@ -6,17 +6,21 @@ extension Registry {
     /// Tensors for read-only analysis: vectors as stored, prompts with a recorded init as their
     /// (in-memory) vector when `asVectors`, otherwise as stored. Never writes.
     public func analysisTensors(_ specs: [String], asVectors: Bool) throws -> [(Operand, Tensor)] {
+        try analysisTensors(of: Parallel.map(specs.count) { try operand(specs[$0]) }, asVectors: asVectors)
+    }
+
+    /// `analysisTensors` of operands already resolved.
+    func analysisTensors(of operands: [Operand], asVectors: Bool) throws -> [(Operand, Tensor)] {
         // Read-only (derived vectors are not stored), so the blobs are read, inflated and
         // hash-checked on every core.
-        let pairs: [(Operand, Tensor)] = try Parallel.map(specs.count) { i in
-            let spec = specs[i]
-            let o = try operand(spec)
+        let pairs: [(Operand, Tensor)] = try Parallel.map(operands.count) { i in
+            let o = operands[i]
             if asVectors, o.manifest.kind != .vector {
-                let (_, t) = try vectorOperand(spec, store: false, command: "")
+                let (_, t) = try vectorOperand(o.spec, store: false, command: "")
                 return (o, t)
             }
             guard let b = o.manifest.blob else {
-                throw OpsError.wrongKind(spec, o.manifest.kind, expected: "an artifact with a tensor")
+                throw OpsError.wrongKind(o.spec, o.manifest.kind, expected: "an artifact with a tensor")
             }
             guard let t = try blob(b)["tensor"] else { throw StoreError.noTensor(o.id) }
             return (o, t)
@@ -42,7 +46,7 @@ extension Registry {
                 return try Similarity.cosineMatrix(stacked: &x, n: operands.count, d: shape.count, operation: operation)
             }
         }
-        let pairs = try analysisTensors(specs, asVectors: asVectors)
+        let pairs = try analysisTensors(of: operands, asVectors: asVectors)
         return try Similarity.cosineMatrix(pairs.map(\.1), operation: operation)
     }
 }

@@ -430,9 +430,10 @@ enum OCIRemote {
                     try registry.checkManifestAgainstBlob(m, id: f.id)
                 } else {
                     let raw = try client.blob(layer.digest, size: layer.size)
-                    try Registry.checkCanonicalBlob(raw, as: b)
-                    try Registry.checkManifest(m, id: f.id, againstBlob: raw)
+                    // Staging checks the blob (hash, canonical layout) before it writes it; a
+                    // manifest that then disagrees drops the staged file with `staged`.
                     let staged = try registry.stageCanonicalBlob(raw, as: b)
+                    try Registry.checkManifest(m, id: f.id, againstBlob: raw)
                     verified.with { $0[b] = staged }
                     moved += raw.count
                 }

@@ -326,17 +326,7 @@ enum FileIO {
         defer { close(fd) }
         var failure: Int32 = 0
         var out = [UInt8](unsafeUninitializedCapacity: size) { buf, count in
-            count = 0
-            while count < size {
-                let n = read(fd, buf.baseAddress! + count, size - count)
-                if n < 0 {
-                    if errno == EINTR { continue }
-                    failure = errno
-                    return
-                }
-                if n == 0 { break }
-                count += n
-            }
+            (count, failure) = size == 0 ? (0, 0) : readUpTo(fd, into: UnsafeMutableRawPointer(buf.baseAddress!), size)
         }
         if failure != 0 { throw error(failure, url, "read") }
         var chunk = [UInt8](repeating: 0, count: 4096)
@@ -364,17 +354,26 @@ enum FileIO {
             scratch.deallocate()
             scratch = .allocate(byteCount: size, alignment: 16)
         }
+        guard size > 0, let base = scratch.baseAddress else { return 0 }
+        let (count, failure) = readUpTo(fd, into: base, size)
+        if failure != 0 { throw error(failure, url, "read") }
+        return count
+    }
+
+    /// Reads until `size` bytes have come or the file ends (retrying on EINTR); the count
+    /// read, and the errno of a failed read (0 when none failed).
+    static func readUpTo(_ fd: Int32, into base: UnsafeMutableRawPointer, _ size: Int) -> (count: Int, failure: Int32) {
         var count = 0
         while count < size {
-            let n = read(fd, scratch.baseAddress! + count, size - count)
+            let n = read(fd, base + count, size - count)
             if n < 0 {
                 if errno == EINTR { continue }
-                throw error(errno, url, "read")
+                return (count, errno)
             }
             if n == 0 { break }
             count += n
         }
-        return count
+        return (count, 0)
     }
 
     /// Writes a small file atomically (temp, fsync, rename, fsync folder), replacing it.

@@ -86,7 +86,7 @@ extension Registry {
         let limit = BlobEncoding.headerSize + 2048 + 4 * count + 64
         let workers = min(n, ProcessInfo.processInfo.activeProcessorCount)
         let failures = BlobReadFailures()
-        var out = [Float](unsafeUninitializedCapacity: n * count) { buf, initialized in
+        let out = [Float](unsafeUninitializedCapacity: n * count) { buf, initialized in
             guard let base = buf.baseAddress else { initialized = 0; return }
             let rows = UncheckedFloatRows(base: base)
             var scratch = (0..<workers).map { _ in UncheckedScratch() }
@@ -124,9 +124,7 @@ extension Registry {
         }
         switch failures.first {
         case nil: return out
-        case .notSingle?:
-            out = []
-            return nil
+        case .notSingle?: return nil
         case .error(let e)?: throw e
         }
     }

@@ -229,24 +229,20 @@ extension Registry {
         for s in batch.signatures { try ArtifactSignature.validateSigner(s.signer) }
         for r in batch.refs { try RefName.validate(r.name) }
         // Blobs are checked (decoded, hashed) before the write lock is taken, on every core;
-        // staged ones were checked when they were staged, by this registry.
+        // staged ones were checked when they were staged, by this registry, and the group
+        // write drops any that is stored already.
         var staged: [StagedObject] = []
         var incoming: [(id: BlobID, bytes: [UInt8], encoded: Bool)] = []
         for b in batch.blobs {
-            if objects.contains(b.id.hex) {
-                if case .staged(let s) = b, s.object.directory.base.standardizedFileURL == objects.base.standardizedFileURL {
-                    s.object.discard()
-                }
-                continue
-            }
             switch b {
-            case .encoded(let id, let bytes): incoming.append((id, bytes, true))
-            case .canonical(let id, let raw): incoming.append((id, raw, false))
             case .staged(let s):
                 guard s.object.directory.base.standardizedFileURL == objects.base.standardizedFileURL else {
                     throw StoreError.notWritable(path: s.object.temp.path, reason: "the blob was staged for another registry")
                 }
                 staged.append(s.object)
+            case .encoded(let id, let bytes) where !objects.contains(id.hex): incoming.append((id, bytes, true))
+            case .canonical(let id, let raw) where !objects.contains(id.hex): incoming.append((id, raw, false))
+            case .encoded, .canonical: continue
             }
         }
         let checked: [ObjectDirectory.PendingObject] = try Parallel.map(incoming.count) { k in

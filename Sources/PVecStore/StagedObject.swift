@@ -18,7 +18,8 @@ final class StagedObject: @unchecked Sendable {
     let directory: ObjectDirectory
     let hex: String
     let temp: URL
-    /// Folders made for it whose entries in their parents are not fsynced yet.
+    /// The parents of folders made for it, whose new entries are not fsynced yet (the
+    /// object's own folder is fsynced after the rename in any case).
     let unsyncedFolders: [URL]
     private let lock = NSLock()
     private var placed = false
@@ -28,8 +29,7 @@ final class StagedObject: @unchecked Sendable {
         self.directory = directory
         self.hex = hex
         let folder = directory.url(for: hex).deletingLastPathComponent()
-        let made = try FileIO.makeDirectory(folder, syncParent: false)
-        unsyncedFolders = made.isEmpty ? [] : made + [folder]
+        unsyncedFolders = try FileIO.makeDirectory(folder, syncParent: false)
         temp = folder.appendingPathComponent("\(ObjectDirectory.tempPrefix)\(getpid())_\(UInt64.random(in: 0...UInt64.max))")
         // Objects are immutable: read-only, as git makes them.
         try FileIO.writeNew(bytes, to: temp, mode: 0o444)
